@@ -1,0 +1,43 @@
+# imgopt developer commands. Everything a fresh clone needs is set up by these targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+CORPUS ?=
+
+.PHONY: run test lint pytest setup bench bench-smoke clean
+
+## run: set up, then serve on $$PORT (default 3000) with gunicorn.conf.py
+run: setup
+	$(BIN)/gunicorn -c gunicorn.conf.py
+
+## test: set up, then lint, check formatting and run every test
+test: setup lint pytest
+
+setup: $(INSTALLED) .env
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+pytest: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "imgopt needs Python 3.11 or newer; run make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): $(BIN)/python setup.cfg setup.py
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# .env is created once, from .env.example, with a fresh token; an existing .env is never touched.
+.env:
+	@token=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))'); \
+	sed "s/^API_TOKEN=.*/API_TOKEN=$$token/" .env.example > .env; \
+	echo "Created .env with a new API_TOKEN (keep it; it is printed only this once):"; \
+	echo "  API_TOKEN=$$token"
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,75 @@
+"""gunicorn settings for imgopt, derived from the same Settings the app reads (see imgopt/config.py).
+
+Every value below comes from an environment variable documented in README.md and .env.example; change
+the variable, not this file.
+"""
+
+import os
+
+from imgopt.config import ConfigError, Settings, load_env_file
+from imgopt.logs import gunicorn_logconfig
+
+# SVT-AV1 prints a banner on every encode unless told to keep quiet before the library loads.
+os.environ.setdefault("SVT_LOG", "1")
+
+load_env_file()
+try:
+    settings = Settings.from_env(os.environ)
+except ConfigError as error:
+    raise SystemExit(f"imgopt: {error}") from None
+
+# The application: wsgi.py loads .env and calls create_app() once.
+wsgi_app = "wsgi:app"
+
+# Where to listen. HOST/PORT; 0.0.0.0:3000 inside a container, where the network is private.
+bind = f"{settings.host}:{settings.port}"
+
+# Pending connections the kernel queues while every worker is busy. Requests wait here, in order,
+# until a worker is free; a caller only sees its own timeout, never a refusal, until this fills.
+backlog = 2048
+
+# Sync workers: one request per process at a time, which suits CPU-bound image work and keeps each
+# conversion's memory in one place. WEB_CONCURRENCY, default one per CPU core; more workers than
+# cores only make every conversion slower.
+worker_class = "sync"
+workers = settings.workers
+
+# A worker that does not report back within TIMEOUT seconds is killed and its caller sees a closed
+# connection. Our limits keep the slowest valid conversion well inside it (docs/operations.md).
+timeout = settings.timeout
+
+# On SIGTERM, workers finish the request in hand for up to this many seconds before being killed.
+# The container's stop grace period must be longer (Dockerfile, docker-compose.yml).
+graceful_timeout = 30
+
+# Restart a worker after about MAX_REQUESTS requests (plus up to 10% jitter, so they do not all
+# restart together) to return memory that Pillow and malloc hold on to. No request is lost.
+max_requests = settings.max_requests
+max_requests_jitter = max(1, settings.max_requests // 10) if settings.max_requests else 0
+
+# Import the app (Pillow, the codecs, Flask) once in the master; workers share those pages
+# copy-on-write, which saves memory and makes a recycled worker ready at once.
+preload_app = True
+
+# Workers touch a file as their heartbeat; on Docker's overlay filesystem that can stall, in RAM it cannot.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# Limits on the request head, well above what any real client sends: a request line of 4 KiB,
+# 50 header fields of up to 8 KiB each. Anything larger is refused by gunicorn with a 400.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+
+# Logging: gunicorn's messages as JSON lines on stdout. The access log is the app's own JSON line per
+# request (imgopt/logs.py), which knows the request id, formats and sizes; gunicorn's would repeat it.
+loglevel = settings.log_level
+accesslog = None
+errorlog = "-"
+logconfig_dict = gunicorn_logconfig(settings.log_level)
+
+# gunicorn's runtime control socket (gunicornc) is not used: one fixed path per user would collide
+# between instances on one machine, and nothing in our deployment talks to it.
+control_socket_disable = True
+
+# Keep the process title recognisable in ps and top.
+proc_name = "imgopt"

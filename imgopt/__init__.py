@@ -1,0 +1,39 @@
+"""imgopt: orient, resize, strip and re-encode uploaded images as WebP or AVIF over HTTP."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from . import views
+from .config import ConfigError, Settings
+from .logs import configure_logging
+from .middleware import DrainUnreadBody
+from .pipeline import register_plugins
+from .runtime import Runtime
+from .uploads import InMemoryUploadRequest
+
+__all__ = ["ConfigError", "Settings", "create_app"]
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app: settings read once (from the environment unless given), limits, routes, errors."""
+    if settings is None:
+        settings = Settings.from_env(os.environ)
+    register_plugins()
+    state = Runtime.from_settings(settings)
+    problem = state.readiness_problem()
+    if problem:
+        msg = f"AVIF_CODEC={settings.avif_codec!r} cannot be used: {problem}"
+        raise ConfigError(msg)
+    configure_logging(settings.log_level)
+
+    app = Flask(__name__)
+    app.request_class = InMemoryUploadRequest
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
+    app.json.sort_keys = False
+    app.extensions["imgopt"] = state
+    app.register_blueprint(views.bp)
+    app.wsgi_app = DrainUnreadBody(app.wsgi_app, max_drain_bytes=4 * settings.max_upload_bytes)  # type: ignore[method-assign]
+    return app

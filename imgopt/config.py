@@ -1,0 +1,142 @@
+"""Service settings: every setting declared once, with its environment variable, default and meaning.
+
+Settings are read once at start-up (``Settings.from_env``) into a frozen object; nothing reads the
+environment at import time or while serving a request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+
+AVIF_CODECS = ("aom", "svt", "rav1e")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw.strip())
+        if value < low or (high is not None and value > high):
+            upper = "" if high is None else f"..{high}"
+            msg = f"must be an integer in {low}{upper or '..'}"
+            raise ValueError(msg)
+        return value
+
+    return parse
+
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            msg = f"must be one of {', '.join(choices)}"
+            raise ValueError(msg)
+        return value
+
+    return parse
+
+
+def _token(raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        msg = "is required: set it to a long random string (make run generates one in .env)"
+        raise ValueError(msg)
+    return value
+
+
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+def _setting(env: str, default: Any, parse: Callable[[str], Any], help: str) -> Any:
+    return field(default=default, metadata={"env": env, "parse": parse, "help": help})
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be told from its environment."""
+
+    api_token: str = field(
+        default="",
+        repr=False,
+        metadata={"env": "API_TOKEN", "parse": _token, "help": "bearer token callers must send"},
+    )
+    host: str = _setting("HOST", "0.0.0.0", _text, "address gunicorn binds to")
+    port: int = _setting("PORT", 3000, _int_in(1, 65535), "port gunicorn binds to")
+    web_concurrency: int = _setting(
+        "WEB_CONCURRENCY", 0, _int_in(0, 64), "gunicorn sync workers; 0 means one per CPU core"
+    )
+    max_upload_mb: int = _setting("MAX_UPLOAD_MB", 10, _int_in(1, 200), "largest request body, MiB")
+    max_source_pixels: int = _setting(
+        "MAX_SOURCE_PIXELS", 50_000_000, _int_in(1), "largest source width x height (x frames)"
+    )
+    max_frames: int = _setting("MAX_FRAMES", 300, _int_in(1, 100_000), "most frames in an animation")
+    max_dimension: int = _setting(
+        "MAX_DIMENSION", 4096, _int_in(1, 16383), "largest width or height a caller may ask for"
+    )
+    default_quality: int = _setting("DEFAULT_QUALITY", 80, _int_in(1, 100), "quality when none is sent")
+    webp_method: int = _setting("WEBP_METHOD", 4, _int_in(0, 6), "libwebp effort, 0 fast .. 6 small")
+    avif_codec: str = _setting("AVIF_CODEC", "aom", _one_of(*AVIF_CODECS), "AVIF encoder")
+    avif_speed: int = _setting("AVIF_SPEED", 8, _int_in(0, 10), "AVIF encoder speed, 0 slow .. 10 fast")
+    max_requests: int = _setting(
+        "MAX_REQUESTS", 1000, _int_in(0), "requests before a worker is recycled; 0 never"
+    )
+    timeout: int = _setting("TIMEOUT", 60, _int_in(5, 3600), "gunicorn worker timeout, seconds")
+    log_level: str = _setting(
+        "LOG_LEVEL", "info", _one_of("debug", "info", "warning", "error", "critical"), "log threshold"
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from an environment mapping; raise ConfigError naming a bad variable."""
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            env = spec.metadata["env"]
+            raw = environ.get(env)
+            if raw is None or (not raw.strip() and env != "API_TOKEN"):
+                if env == "API_TOKEN":
+                    msg = "API_TOKEN is required: set it to a long random string"
+                    raise ConfigError(msg)
+                continue
+            try:
+                values[spec.name] = spec.metadata["parse"](raw)
+            except ValueError as exc:
+                msg = f"{env}={raw!r} is invalid: {exc}"
+                raise ConfigError(msg) from None
+        return cls(**values)
+
+    @property
+    def workers(self) -> int:
+        """Number of gunicorn workers: WEB_CONCURRENCY, or one per core."""
+        return self.web_concurrency or _cpu_count()
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """MAX_UPLOAD_MB in bytes."""
+        return self.max_upload_mb * 1024 * 1024
+
+
+def describe_settings() -> list[tuple[str, Any, str]]:
+    """(variable, default, meaning) for every setting, for docs and --help style listings."""
+    return [(f.metadata["env"], f.default, f.metadata["help"]) for f in fields(Settings)]
+
+
+def load_env_file(path: str | os.PathLike[str] = ".env") -> None:
+    """Load a .env file into os.environ; variables already set win. Called at start-up only."""
+    if Path(path).is_file():
+        load_dotenv(path, override=False)

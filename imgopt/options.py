@@ -1,0 +1,91 @@
+"""Parse and validate the /convert form fields into a frozen ConvertOptions.
+
+Validation raises InvalidOption (400, code ``invalid_<field>``) with a message that names the field and its
+allowed values; it never returns a flag for the caller to check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import InvalidOption
+
+OUTPUT_FORMATS = ("webp", "avif", "jpeg", "png")
+FORMAT_ALIASES = {"jpg": "jpeg"}
+FITS = ("fill", "inside", "cover", "contain")
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """What the caller asked for; the pipeline's only input besides the bytes and the limits."""
+
+    format: str = "webp"
+    quality: int = 80
+    width: int | None = None
+    height: int | None = None
+    fit: str = "fill"
+    enlarge: bool = False
+    lossless: bool = False
+    animated: bool = True
+
+
+def _field(form: Mapping[str, str], name: str) -> str | None:
+    """A field's trimmed value, or None when it is absent or blank."""
+    raw = form.get(name)
+    if raw is None:
+        return None
+    value = raw.strip()
+    return value or None
+
+
+def _integer(form: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    raw = _field(form, name)
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        msg = f"{name} must be an integer from {low} to {high}, got {raw[:40]!r}"
+        raise InvalidOption(name, msg)
+    return int(raw)
+
+
+def _boolean(form: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _field(form, name)
+    if raw is None:
+        return default
+    word = raw.lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    msg = f"{name} must be true or false, got {raw[:40]!r}"
+    raise InvalidOption(name, msg)
+
+
+def _choice(form: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = _field(form, name)
+    if raw is None:
+        return default
+    word = raw.lower()
+    word = FORMAT_ALIASES.get(word, word) if name == "format" else word
+    if word not in choices:
+        msg = f"{name} must be one of {', '.join(choices)}, got {raw[:40]!r}"
+        raise InvalidOption(name, msg)
+    return word
+
+
+def parse_options(form: Mapping[str, str], *, default_quality: int, max_dimension: int) -> ConvertOptions:
+    """Turn form fields into ConvertOptions; unknown fields are ignored."""
+    quality = _integer(form, "quality", 1, 100)
+    return ConvertOptions(
+        format=_choice(form, "format", OUTPUT_FORMATS, "webp"),
+        quality=default_quality if quality is None else quality,
+        width=_integer(form, "width", 1, max_dimension),
+        height=_integer(form, "height", 1, max_dimension),
+        fit=_choice(form, "fit", FITS, "fill"),
+        enlarge=_boolean(form, "enlarge", False),
+        lossless=_boolean(form, "lossless", False),
+        animated=_boolean(form, "animated", True),
+    )

@@ -1,0 +1,65 @@
+"""What one running app holds: its settings, the pipeline's settings, its start time."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+
+from . import pipeline
+from .config import Settings
+
+# Where Debian's libgs-common puts Artifex's SWOP profile; our assumption for CMYK images without a profile.
+CMYK_PROFILE_PATHS = ("/usr/share/color/icc/ghostscript/default_cmyk.icc",)
+
+
+def package_version() -> str:
+    """The installed imgopt version, or 0+unknown when run from a bare checkout."""
+    try:
+        return metadata.version("imgopt")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def load_cmyk_profile() -> bytes | None:
+    """The standard CMYK profile, when the system has one."""
+    for path in CMYK_PROFILE_PATHS:
+        try:
+            with open(path, "rb") as handle:
+                return handle.read()
+        except OSError:
+            continue
+    return None
+
+
+@dataclass
+class Runtime:
+    """Settings and state shared by every request of one app."""
+
+    settings: Settings
+    pipeline: pipeline.PipelineSettings
+    version: str = field(default_factory=package_version)
+    started: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        """Derive the pipeline's settings from the service's."""
+        return cls(
+            settings=settings,
+            pipeline=pipeline.PipelineSettings(
+                max_source_pixels=settings.max_source_pixels,
+                max_frames=settings.max_frames,
+                webp_method=settings.webp_method,
+                avif_codec=settings.avif_codec,
+                avif_speed=settings.avif_speed,
+                cmyk_profile=load_cmyk_profile(),
+            ),
+        )
+
+    def uptime_seconds(self) -> int:
+        """Whole seconds since this app was created."""
+        return int(time.monotonic() - self.started)
+
+    def readiness_problem(self) -> str | None:
+        """Why this app cannot convert right now, or None when it can."""
+        return pipeline.encoders_problem(self.pipeline.avif_codec)

@@ -1,0 +1,201 @@
+"""The HTTP face of the service: auth, /convert, /health, /ready, and the one place errors become JSON."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from . import pipeline
+from .errors import BadRequest, ImgoptError, Unauthorized
+from .logs import log_request
+from .options import parse_options
+from .runtime import Runtime
+
+bp = Blueprint("imgopt", __name__)
+
+# A caller's X-Request-Id is echoed only when it is short and plain enough to be safe in logs and headers.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_format",
+}
+logger = logging.getLogger("imgopt.views")
+
+
+def runtime() -> Runtime:
+    """The app's settings and state, built once in create_app."""
+    return current_app.extensions["imgopt"]
+
+
+@bp.before_app_request
+def start_request() -> None:
+    """Give every request an id and a start time before anything else happens."""
+    g.started = time.perf_counter()
+    offered = request.headers.get("X-Request-Id", "")
+    g.request_id = offered if SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+    g.facts = {}
+
+
+@bp.after_app_request
+def finish_request(response: Response) -> Response:
+    """Stamp the request id on the response and write the request's log line."""
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    duration_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)
+    level = logging.ERROR if response.status_code >= 500 else logging.INFO
+    log_request(
+        level,
+        "request",
+        request_id=g.get("request_id"),
+        method=request.method,
+        path=request.path,
+        status=response.status_code,
+        duration_ms=duration_ms,
+        bytes_in=request.content_length or 0,
+        bytes_out=response.content_length or 0,
+        **g.get("facts", {}),
+    )
+    return response
+
+
+def require_token(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse the request with 401 unless it carries the bearer token; never touches the body."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        check_token(request.headers.get("Authorization", ""), runtime().settings.api_token)
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def check_token(header: str, token: str) -> None:
+    """Compare the Authorization header with the token in constant time; raise Unauthorized."""
+    scheme, _, offered = header.partition(" ")
+    if scheme.lower() != "bearer" or not offered.strip():
+        msg = "send the API token as 'Authorization: Bearer <token>'"
+        raise Unauthorized(msg)
+    if not hmac.compare_digest(offered.strip().encode(), token.encode()):
+        msg = "the API token is wrong"
+        raise Unauthorized(msg)
+
+
+@bp.post("/convert")
+@require_token
+def convert() -> Response:
+    """Convert one uploaded image to the requested format and size."""
+    state = runtime()
+    data = read_upload()
+    options = parse_options(
+        request.form,
+        default_quality=state.settings.default_quality,
+        max_dimension=state.settings.max_dimension,
+    )
+    g.facts.update(output_format=options.format)
+    started = time.perf_counter()
+    result = pipeline.convert(data, options, state.pipeline)
+    g.facts.update(
+        source_format=result.source_format.lower(),
+        source_size=f"{result.source_width}x{result.source_height}",
+        output_size=f"{result.width}x{result.height}",
+        frames=result.frames,
+        pipeline_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+    if result.notes:
+        g.facts["notes"] = list(result.notes)
+    response = Response(result.data, mimetype=result.media_type)
+    response.headers["X-Image-Width"] = str(result.width)
+    response.headers["X-Image-Height"] = str(result.height)
+    return response
+
+
+def read_upload() -> bytes:
+    """The bytes of the multipart ``file`` part; 400 when the body is not multipart or has no file."""
+    if request.mimetype != "multipart/form-data":
+        msg = "send the image as multipart/form-data with a 'file' part"
+        raise BadRequest(msg, code="not_multipart")
+    upload = request.files.get("file")
+    if upload is None:
+        if "file" in request.form:
+            msg = "'file' arrived as a text field; send it as a file part (with a filename)"
+        else:
+            msg = "the multipart body has no 'file' part"
+        raise BadRequest(msg, code="missing_file")
+    stream = upload.stream
+    data = stream.getvalue() if hasattr(stream, "getvalue") else stream.read()
+    if not data:
+        msg = "the 'file' part is empty"
+        raise BadRequest(msg, code="empty_file")
+    g.facts["source_bytes"] = len(data)
+    return data
+
+
+@bp.get("/health")
+def health() -> Response:
+    """Liveness: this worker answers. No auth, no work."""
+    state = runtime()
+    return jsonify(status="ok", version=state.version, uptime_seconds=state.uptime_seconds())
+
+
+@bp.get("/ready")
+def ready() -> tuple[Response, int]:
+    """Readiness: the decoders and the configured encoders are loaded and usable."""
+    problem = runtime().readiness_problem()
+    if problem:
+        return jsonify(ready=False, reason=problem), 503
+    return jsonify(ready=True), 200
+
+
+@bp.app_errorhandler(ImgoptError)
+def domain_error(error: ImgoptError) -> Response:
+    """Every domain error becomes the same JSON shape with its status."""
+    return error_response(error.status, error.code, error.message, auth=isinstance(error, Unauthorized))
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Response:
+    """Werkzeug's own errors (404, 405, 413, ...) in our JSON shape."""
+    status = error.code or 500
+    code = HTTP_ERROR_CODES.get(status, "http_error")
+    message = error.description or error.name
+    if status == 413:
+        limit = runtime().settings.max_upload_mb
+        message = f"the request body is larger than {limit} MiB (MAX_UPLOAD_MB)"
+    elif status == 404:
+        message = f"there is no {request.path}; the routes are POST /convert, GET /health and GET /ready"
+    elif status == 405:
+        message = f"{request.method} is not allowed on {request.path}"
+    response = error_response(status, code, message)
+    if status == 405 and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+@bp.app_errorhandler(Exception)
+def unexpected_error(error: Exception) -> Response:
+    """A genuine bug: log it with its traceback and request id, answer 500 in JSON."""
+    logger.exception("unhandled error", extra={"request_id": g.get("request_id")})
+    return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def error_response(status: int, code: str, message: str, *, auth: bool = False) -> Response:
+    """The JSON error body every failure uses."""
+    g.facts = {**g.get("facts", {}), "error_code": code}
+    response = jsonify(error={"code": code, "message": message, "request_id": g.get("request_id")})
+    response.status_code = status
+    if auth:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="imgopt"'
+    if status in (400, 413) and request.content_length:
+        response.headers["Connection"] = "close"
+    return response

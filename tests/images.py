@@ -1,0 +1,59 @@
+"""Image makers for the tests: every test image is built here, in memory."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw
+
+ORIENTATION = 0x0112
+
+
+def gradient(size: tuple[int, int] = (64, 48), mode: str = "RGB") -> Image.Image:
+    """A smooth image with different content in every corner, so flips and rotations are visible."""
+    width, height = size
+    image = Image.new("RGB", size)
+    pixels = image.load()
+    for y in range(height):
+        for x in range(width):
+            pixels[x, y] = (x * 255 // max(1, width - 1), y * 255 // max(1, height - 1), 128)
+    return image.convert(mode) if mode != "RGB" else image
+
+
+def marked(size: tuple[int, int] = (60, 40)) -> Image.Image:
+    """Grey image with a red block at top-left and a blue block at bottom-right."""
+    width, height = size
+    image = Image.new("RGB", size, (128, 128, 128))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width // 3, height // 3), fill=(255, 0, 0))
+    draw.rectangle((width - width // 3, height - height // 3, width - 1, height - 1), fill=(0, 0, 255))
+    return image
+
+
+def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
+    """Save ``image`` as ``fmt`` and return the bytes."""
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def jpeg(size: tuple[int, int] = (64, 48), orientation: int | None = None, quality: int = 95) -> bytes:
+    """A gradient JPEG, with an EXIF orientation tag when asked."""
+    params: dict[str, object] = {"quality": quality}
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[ORIENTATION] = orientation
+        params["exif"] = exif.tobytes()
+    return encode(gradient(size), "JPEG", **params)
+
+
+def png(size: tuple[int, int] = (64, 48), mode: str = "RGB") -> bytes:
+    """A gradient PNG in ``mode``."""
+    return encode(gradient(size, mode), "PNG")
+
+
+def open_bytes(data: bytes) -> Image.Image:
+    """Decode bytes fully."""
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image

@@ -1,0 +1,136 @@
+"""The real service: gunicorn started from gunicorn.conf.py, spoken to over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import requests
+from PIL import Image
+
+from tests import images
+from tests.conftest import ROOT, free_port, server_environment
+
+CURL = shutil.which("curl")
+
+
+def post(server, data, headers=None, **fields):
+    return requests.post(
+        f"{server.url}/convert",
+        headers=server.headers() if headers is None else headers,
+        files={"file": ("upload.bin", data)},
+        data=fields,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(("fmt", "media_type"), [("webp", "image/webp"), ("avif", "image/avif")])
+def test_converts_over_http(live_server, fmt, media_type):
+    response = post(live_server, images.jpeg((320, 240)), format=fmt)
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == media_type
+    assert int(response.headers["Content-Length"]) == len(response.content)
+    decoded = images.open_bytes(response.content)
+    assert decoded.format == fmt.upper()
+    assert decoded.size == (320, 240)
+
+
+@pytest.mark.parametrize(
+    ("fields", "size"),
+    [({"width": 160}, (160, 120)), ({"height": 60}, (80, 60)), ({"width": 100, "height": 100}, (100, 100))],
+)
+def test_resizes_over_http(live_server, fields, size):
+    response = post(live_server, images.jpeg((320, 240)), **fields)
+    assert response.status_code == 200
+    assert (int(response.headers["X-Image-Width"]), int(response.headers["X-Image-Height"])) == size
+    assert images.open_bytes(response.content).size == size
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic x"}])
+def test_auth_failures_over_http(live_server, headers):
+    response = post(live_server, images.jpeg(), headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_a_nine_megabyte_upload_is_accepted(live_server):
+    noise = Image.frombytes("RGB", (1750, 1750), os.urandom(1750 * 1750 * 3))
+    data = images.encode(noise, "PNG", compress_level=0)
+    assert 9_000_000 < len(data) < 10 * 1024 * 1024 - 1024
+    response = post(live_server, data, width=400)
+    assert response.status_code == 200, response.text
+    assert response.headers["X-Image-Width"] == "400"
+
+
+@pytest.mark.skipif(CURL is None, reason="curl is not installed")
+@pytest.mark.parametrize("expect", ["Expect: 100-continue", "Expect:"], ids=["with-expect", "without-expect"])
+def test_oversized_upload_gets_413_through_curl(live_server, tmp_path, expect):
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(11 * 1024 * 1024))
+    completed = subprocess.run(
+        [
+            CURL, "--silent", "--show-error", "--max-time", "30",
+            "--header", f"Authorization: Bearer {live_server.token}",
+            "--header", expect,
+            "--form", f"file=@{big}",
+            "--write-out", "\n%{http_code}",
+            f"{live_server.url}/convert",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    body, status = completed.stdout.rsplit("\n", 1)
+    assert status == "413"
+    assert json.loads(body)["error"]["code"] == "payload_too_large"
+
+
+def test_health_and_ready_over_http(live_server):
+    health = requests.get(f"{live_server.url}/health", timeout=5)
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok"
+    assert requests.get(f"{live_server.url}/ready", timeout=5).json() == {"ready": True}
+
+
+def test_errors_over_http_are_json(live_server):
+    assert post(live_server, b"not an image").json()["error"]["code"] == "unsupported_format"
+    assert requests.get(f"{live_server.url}/missing", timeout=5).json()["error"]["code"] == "not_found"
+
+
+def start_and_fail(tmp_path, **overrides: str) -> subprocess.CompletedProcess:
+    env = server_environment(free_port(), **overrides)
+    if overrides.get("API_TOKEN") is None:
+        env.pop("API_TOKEN")
+    return subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("token", [None, "", "   "], ids=["unset", "empty", "blank"])
+def test_refuses_to_start_without_api_token(tmp_path, token):
+    overrides = {} if token is None else {"API_TOKEN": token}
+    completed = start_and_fail(tmp_path, **overrides)
+    assert completed.returncode != 0
+    assert "API_TOKEN" in completed.stderr + completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("PORT", "abc"), ("MAX_UPLOAD_MB", "-1"), ("AVIF_CODEC", "foo"), ("WEBP_METHOD", "9")],
+)
+def test_refuses_to_start_with_a_malformed_setting(tmp_path, variable, value):
+    completed = start_and_fail(tmp_path, API_TOKEN="t", **{variable: value})
+    assert completed.returncode != 0
+    assert variable in completed.stderr + completed.stdout
