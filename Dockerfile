@@ -7,11 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     SVT_LOG=1
 
-# libgs-common carries the standard SWOP CMYK profile assumed for CMYK images without one.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libgs-common=* \
-    && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin imgopt
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin imgopt
 
 WORKDIR /app
 

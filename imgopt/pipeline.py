@@ -10,6 +10,7 @@ import functools
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 
 from PIL import Image, ImageCms, UnidentifiedImageError
 
@@ -37,10 +38,20 @@ TRANSPOSE_FOR_ORIENTATION = {
     7: (Image.Transpose.TRANSVERSE,),
     8: (Image.Transpose.ROTATE_90,),
 }
+LOSSLESS_WEBP_EFFORT = 75
 RESAMPLE = Image.Resampling.LANCZOS
 # Shrink by whole factors with box averaging first, then finish with Lanczos: as sharp as Lanczos alone
 # (the last step still spans >= 3x) and much faster on large downscales. See docs/api.md.
 REDUCING_GAP = 3.0
+
+
+# The profile assumed for CMYK images that carry none (see imgopt/profiles/README.md).
+CMYK_PROFILE = "profiles/cmyk-fogra39.icc"
+
+
+def load_cmyk_profile() -> bytes:
+    """The standard CMYK profile shipped inside the package."""
+    return resources.files("imgopt").joinpath(CMYK_PROFILE).read_bytes()
 
 
 @dataclass(frozen=True)
@@ -52,8 +63,8 @@ class PipelineSettings:
     webp_method: int = 4
     avif_codec: str = "aom"
     avif_speed: int = 8
-    # ICC profile assumed for CMYK images that carry none; None falls back to Pillow's naive formula.
-    cmyk_profile: bytes | None = field(default=None, repr=False)
+    # ICC profile assumed for CMYK images that carry none.
+    cmyk_profile: bytes = field(default_factory=load_cmyk_profile, repr=False)
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ class Result:
     source_format: str
     source_width: int
     source_height: int
+    # Size the decoder produced (smaller than the source when JPEG draft decoding applied).
+    decoded_size: tuple[int, int] = (0, 0)
     notes: tuple[str, ...] = ()
 
     @property
@@ -111,6 +124,7 @@ def convert(data: bytes, options: ConvertOptions, settings: PipelineSettings) ->
         ]
         # A GIF without a NETSCAPE loop block plays once; WebP spells "once" as loop=1.
         loop = int(source.info.get("loop", 1))
+        decoded_size = source.size
     encoded = encode(frames, loop, options, settings)
     first = frames[0].image
     return Result(
@@ -122,6 +136,7 @@ def convert(data: bytes, options: ConvertOptions, settings: PipelineSettings) ->
         source_format=source_format,
         source_width=plan.source_size[0],
         source_height=plan.source_size[1],
+        decoded_size=decoded_size,
         notes=tuple(dict.fromkeys(notes)),
     )
 
@@ -253,11 +268,14 @@ def render_frame(
     notes: list[str],
 ) -> Image.Image:
     """Turn one decoded frame into the output frame: orient, normalise, resize, colour, pad."""
+    decoded = image
     image = normalise_mode(image)
     image = apply_orientation(image, orientation)
     image = resize(image, plan)
     image = to_srgb(image, profile, settings.cmyk_profile, notes)
     image = pad(image, plan, options.format)
+    if image is decoded:  # nothing changed the pixels: detach from the decoder, which moves to the next frame
+        image = image.copy()
     image.info = {}
     return image
 
@@ -322,27 +340,30 @@ def resize(image: Image.Image, plan: Geometry) -> Image.Image:
     return image.resize(target, RESAMPLE, box=box, reducing_gap=REDUCING_GAP)
 
 
-def to_srgb(
-    image: Image.Image, profile: bytes | None, cmyk_profile: bytes | None, notes: list[str]
-) -> Image.Image:
+def to_srgb(image: Image.Image, profile: bytes | None, cmyk_profile: bytes, notes: list[str]) -> Image.Image:
     """Convert to sRGB RGB/RGBA through the embedded ICC profile; untagged input is taken as sRGB."""
     color, alpha = _split_alpha(image)
     if profile and not _is_srgb(profile):
-        try:
-            color = ImageCms.applyTransform(color, _transform_to_srgb(profile, color.mode))
-        except Exception:
-            notes.append("ignored_broken_icc_profile")
+        color = _apply_profile(color, profile, notes)
     if color.mode == "CMYK":
-        if cmyk_profile:
-            color = ImageCms.applyTransform(color, _transform_to_srgb(cmyk_profile, "CMYK"))
-        else:
-            color = color.convert("RGB")
+        color = ImageCms.applyTransform(color, _transform_to_srgb(cmyk_profile, "CMYK"))
     if color.mode != "RGB":
         color = color.convert("RGB")
     if alpha is None or alpha.getextrema() == (255, 255):
         return color
     color.putalpha(alpha)
     return color
+
+
+def _apply_profile(color: Image.Image, profile: bytes, notes: list[str]) -> Image.Image:
+    """Colour through an embedded profile; a profile that is broken or does not fit the pixels is ignored."""
+    if _profile_space(profile) == "GRAY" and color.mode == "RGB":
+        color = color.convert("L")  # Pillow decodes some grey PNGs (16-bit grey+alpha) as RGB(A)
+    try:
+        return ImageCms.applyTransform(color, _transform_to_srgb(profile, color.mode))
+    except Exception:
+        notes.append("ignored_broken_icc_profile")
+        return color
 
 
 def _split_alpha(image: Image.Image) -> tuple[Image.Image, Image.Image | None]:
@@ -362,6 +383,14 @@ def _is_srgb(profile: bytes) -> bool:
 def _profile_description(profile: bytes) -> str | None:
     try:
         return ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(profile))).strip()
+    except Exception:
+        return None
+
+
+@functools.lru_cache(maxsize=32)
+def _profile_space(profile: bytes) -> str | None:
+    try:
+        return ImageCms.ImageCmsProfile(io.BytesIO(profile)).profile.xcolor_space.strip()
     except Exception:
         return None
 
@@ -420,7 +449,8 @@ def _encode_webp(buffer, frames, loop, options, settings) -> None:
     frames[0].image.save(
         buffer,
         "WEBP",
-        quality=options.quality,
+        # For lossless WebP, quality is compression effort, not fidelity: fix it so the caller's is ignored.
+        quality=LOSSLESS_WEBP_EFFORT if options.lossless else options.quality,
         method=settings.webp_method,
         lossless=options.lossless,
         exif=b"",

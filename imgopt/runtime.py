@@ -9,9 +9,6 @@ from importlib import metadata
 from . import pipeline
 from .config import Settings
 
-# Where Debian's libgs-common puts Artifex's SWOP profile; our assumption for CMYK images without a profile.
-CMYK_PROFILE_PATHS = ("/usr/share/color/icc/ghostscript/default_cmyk.icc",)
-
 
 def package_version() -> str:
     """The installed imgopt version, or 0+unknown when run from a bare checkout."""
@@ -19,17 +16,6 @@ def package_version() -> str:
         return metadata.version("imgopt")
     except metadata.PackageNotFoundError:
         return "0+unknown"
-
-
-def load_cmyk_profile() -> bytes | None:
-    """The standard CMYK profile, when the system has one."""
-    for path in CMYK_PROFILE_PATHS:
-        try:
-            with open(path, "rb") as handle:
-                return handle.read()
-        except OSError:
-            continue
-    return None
 
 
 @dataclass
@@ -52,7 +38,6 @@ class Runtime:
                 webp_method=settings.webp_method,
                 avif_codec=settings.avif_codec,
                 avif_speed=settings.avif_speed,
-                cmyk_profile=load_cmyk_profile(),
             ),
         )
 

@@ -57,3 +57,38 @@ def open_bytes(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+def png_16bit(width: int, height: int, colour_type: int, sample) -> bytes:
+    """A 16-bit PNG written by hand (Pillow cannot write 16-bit RGB): colour type 0 grey, 2 RGB, 4 grey+alpha,
+    6 RGBA; ``sample(x, y)`` returns the channel values (0-65535) of one pixel."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rows = b"".join(
+        b"\0" + b"".join(struct.pack(">" + "H" * len(px), *px) for px in (sample(x, y) for x in range(width)))
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def checkerboard(size: int) -> Image.Image:
+    """A 1-pixel black and white checkerboard: the worst case for aliasing."""
+    image = Image.new("L", (size, size))
+    image.putdata([255 * ((x + y) % 2) for y in range(size) for x in range(size)])
+    return image
+
+
+def animation(colours, durations, fmt: str = "GIF", size=(40, 30), **params: object) -> bytes:
+    """An animation with one flat frame per colour."""
+    frames = [Image.new("RGB", size, colour) for colour in colours]
+    return encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=durations, **params)
