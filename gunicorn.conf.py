@@ -7,7 +7,9 @@ the variable, not this file.
 import os
 
 from imgopt.config import ConfigError, Settings, load_env_file
+from imgopt.health_responder import HealthResponder, worker_report
 from imgopt.logs import gunicorn_logconfig
+from imgopt.runtime import package_version
 
 # SVT-AV1 prints a banner on every encode unless told to keep quiet before the library loads.
 os.environ.setdefault("SVT_LOG", "1")
@@ -73,3 +75,30 @@ control_socket_disable = True
 
 # Keep the process title recognisable in ps and top.
 proc_name = "imgopt"
+
+
+# --- server hooks ---------------------------------------------------------------------------------------
+# The probe responder (imgopt/health_responder.py) runs in the master on HEALTH_PORT, so health checks are
+# answered even while every worker is busy converting. It is started once the master is ready.
+health_responder = None
+
+
+def when_ready(server):
+    """Start the master's probe responder."""
+    global health_responder  # noqa: PLW0603  (gunicorn hooks are plain module functions)
+    if not settings.health_port:
+        return
+    version = package_version()
+    health_responder = HealthResponder(
+        settings.host,
+        settings.health_port,
+        lambda: worker_report(server, settings.workers, settings.timeout, version),
+    )
+    health_responder.start()
+    server.log.info("health responder listening on %s:%s", settings.host, health_responder.port)
+
+
+def post_fork(server, worker):
+    """Workers do not serve the probe: close the listening socket they inherited from the master."""
+    if health_responder is not None:
+        health_responder.close_in_child()

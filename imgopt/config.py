@@ -78,12 +78,18 @@ class Settings:
     )
     host: str = _setting("HOST", "0.0.0.0", _text, "address gunicorn binds to")
     port: int = _setting("PORT", 3000, _int_in(1, 65535), "port gunicorn binds to")
+    health_port: int = _setting(
+        "HEALTH_PORT", 3001, _int_in(0, 65535), "port of the master's probe responder; 0 turns it off"
+    )
     web_concurrency: int = _setting(
         "WEB_CONCURRENCY", 0, _int_in(0, 64), "gunicorn sync workers; 0 means one per CPU core"
     )
     max_upload_mb: int = _setting("MAX_UPLOAD_MB", 10, _int_in(1, 200), "largest request body, MiB")
     max_source_pixels: int = _setting(
         "MAX_SOURCE_PIXELS", 50_000_000, _int_in(1), "largest source width x height (x frames)"
+    )
+    max_decode_mb: int = _setting(
+        "MAX_DECODE_MB", 256, _int_in(16, 16384), "largest pixel memory one conversion may need, MiB"
     )
     max_frames: int = _setting("MAX_FRAMES", 300, _int_in(1, 100_000), "most frames in an animation")
     max_dimension: int = _setting(

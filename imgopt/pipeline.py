@@ -39,6 +39,14 @@ TRANSPOSE_FOR_ORIENTATION = {
     8: (Image.Transpose.ROTATE_90,),
 }
 LOSSLESS_WEBP_EFFORT = 75
+# Encoder throughput in megapixels per second on one core of our 2-core machine with the other core busy,
+# rounded down from bench measurements (docs/performance.md); used only to refuse hopeless requests.
+ENCODE_MEGAPIXELS_PER_SECOND = {"webp": 4.0, "jpeg": 15.0, "png": 1.5}
+AVIF_MEGAPIXELS_PER_SECOND = {
+    "aom": {0: 0.05, 4: 0.3, 6: 0.8, 8: 2.0, 9: 4.0, 10: 5.0},
+    "svt": {0: 0.05, 4: 0.5, 6: 2.0, 8: 5.0, 10: 8.0},
+    "rav1e": {0: 0.02, 4: 0.1, 6: 0.2, 8: 0.5, 10: 1.0},
+}
 RESAMPLE = Image.Resampling.LANCZOS
 # Shrink by whole factors with box averaging first, then finish with Lanczos: as sharp as Lanczos alone
 # (the last step still spans >= 3x) and much faster on large downscales. See docs/api.md.
@@ -63,6 +71,10 @@ class PipelineSettings:
     webp_method: int = 4
     avif_codec: str = "aom"
     avif_speed: int = 8
+    # Largest estimated pixel memory for one conversion (decoded frame plus output frames), bytes.
+    max_decode_bytes: int = 256 * 1024 * 1024
+    # Longest estimated encode a request may ask for; kept well inside gunicorn's worker timeout.
+    max_encode_seconds: float = 30.0
     # ICC profile assumed for CMYK images that carry none.
     cmyk_profile: bytes = field(default_factory=load_cmyk_profile, repr=False)
 
@@ -106,6 +118,8 @@ def convert(data: bytes, options: ConvertOptions, settings: PipelineSettings) ->
         plan = geometry.plan(oriented_size(source.size, orientation), options)
         check_output_size(plan, options)
         apply_draft(source, plan, orientation)
+        check_memory(source, frame_count, plan, settings)
+        check_encode_time(plan, frame_count, options, settings)
         profile = source.info.get("icc_profile")
         frames = [
             _Frame(
@@ -166,6 +180,9 @@ def open_image(data: bytes) -> Image.Image:
     except UnidentifiedImageError:
         msg = "the file is not an image in a supported format (JPEG, PNG, GIF, WebP, AVIF, HEIF, TIFF, BMP)"
         raise UnsupportedFormat(msg) from None
+    except Image.DecompressionBombError as exc:  # the header claims more pixels than Pillow will ever decode
+        msg = f"the image is far larger than MAX_SOURCE_PIXELS allows: {_reason(exc)}"
+        raise ImageTooLarge(msg) from None
     except Exception as exc:  # a recognised header that the plugin could not parse
         msg = f"the image header could not be read: {_reason(exc)}"
         raise UnprocessableImage(msg) from None
@@ -211,6 +228,70 @@ def check_output_size(plan: Geometry, options: ConvertOptions) -> None:
         msg = (
             f"a {width}x{height} output exceeds WebP's {WEBP_MAX_SIDE} px side limit; "
             "ask for a smaller width or height"
+        )
+        raise ImageTooLarge(msg, code="output_too_large")
+
+
+def pixel_bytes(mode: str) -> int:
+    """Bytes Pillow holds per pixel in ``mode`` (RGB and LA are stored in four bytes)."""
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode.startswith("I;16"):
+        return 2
+    return 4
+
+
+def check_memory(source: Image.Image, frames: int, plan: Geometry, settings: PipelineSettings) -> None:
+    """Refuse, before decoding, what would need more pixel memory than the per-worker budget.
+
+    JPEG is counted at its draft size. One source frame is in memory at a time; every output frame is kept
+    until encoding. An enlarged strip (1x100000 to a width of 4096) is caught here too.
+    """
+    width, height = source.size
+    needed = width * height * pixel_bytes(source.mode)
+    needed += plan.canvas[0] * plan.canvas[1] * 4 * frames
+    if needed > settings.max_decode_bytes:
+        mib = 1024 * 1024
+        msg = (
+            f"converting this {width}x{height} {source.format} would need about {needed // mib} MiB of "
+            f"pixel memory; the limit is {settings.max_decode_bytes // mib} MiB (MAX_DECODE_MB). "
+            "Send a smaller image, or a JPEG, which is decoded at reduced size"
+        )
+        raise ImageTooLarge(msg)
+
+
+def estimate_encode_seconds(
+    plan: Geometry, frames: int, options: ConvertOptions, settings: PipelineSettings
+) -> float:
+    """A conservative estimate of the encode time on one busy core, from measured throughput."""
+    megapixels = plan.canvas[0] * plan.canvas[1] * frames / 1e6
+    if options.format == "avif":
+        rate = avif_megapixels_per_second(settings.avif_codec, settings.avif_speed)
+    else:
+        rate = ENCODE_MEGAPIXELS_PER_SECOND[options.format]
+    if options.lossless:
+        rate /= 4
+    return megapixels / rate
+
+
+def avif_megapixels_per_second(codec: str, speed: int) -> float:
+    """Measured AVIF throughput for the nearest measured speed at or below ``speed``."""
+    rates = AVIF_MEGAPIXELS_PER_SECOND[codec]
+    known = [s for s in rates if s <= speed] or [min(rates)]
+    return rates[max(known)]
+
+
+def check_encode_time(
+    plan: Geometry, frames: int, options: ConvertOptions, settings: PipelineSettings
+) -> None:
+    """Refuse up front an output that could not be encoded well inside the worker timeout."""
+    seconds = estimate_encode_seconds(plan, frames, options, settings)
+    if seconds > settings.max_encode_seconds:
+        width, height = plan.canvas
+        what = f"{width}x{height}" + (f" x {frames} frames" if frames > 1 else "")
+        msg = (
+            f"encoding {what} as {options.format.upper()} would take about {seconds:.0f} s, over the "
+            f"{settings.max_encode_seconds:.0f} s limit (half of TIMEOUT); ask for a smaller width or height"
         )
         raise ImageTooLarge(msg, code="output_too_large")
 

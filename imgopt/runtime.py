@@ -35,6 +35,9 @@ class Runtime:
             pipeline=pipeline.PipelineSettings(
                 max_source_pixels=settings.max_source_pixels,
                 max_frames=settings.max_frames,
+                max_decode_bytes=settings.max_decode_mb * 1024 * 1024,
+                # Half the worker timeout: the estimate is conservative, the margin covers a loaded machine.
+                max_encode_seconds=settings.timeout / 2,
                 webp_method=settings.webp_method,
                 avif_codec=settings.avif_codec,
                 avif_speed=settings.avif_speed,

@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 import requests
@@ -134,3 +136,40 @@ def test_refuses_to_start_with_a_malformed_setting(tmp_path, variable, value):
     completed = start_and_fail(tmp_path, API_TOKEN="t", **{variable: value})
     assert completed.returncode != 0
     assert variable in completed.stderr + completed.stdout
+
+
+def test_health_responder_reports_the_master_and_its_workers(live_server):
+    response = requests.get(live_server.health_url, timeout=5)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["master_pid"] == live_server.process.pid
+    assert body["workers_expected"] == 2
+    assert body["workers_alive"] == 2
+    assert len(body["worker_heartbeat_age_seconds"]) == 2
+
+
+def test_health_responder_answers_while_every_worker_is_busy(live_server):
+    noise = Image.merge("RGB", [Image.effect_noise((1600, 1200), 50) for _ in range(3)])
+    data = images.encode(noise, "JPEG", quality=90)
+    results: list[int] = []
+
+    def convert() -> None:
+        results.append(post(live_server, data, format="avif").status_code)
+
+    busy = [threading.Thread(target=convert) for _ in range(3)]
+    for thread in busy:
+        thread.start()
+    time.sleep(0.3)  # both workers have taken a request
+    probe = requests.get(live_server.health_url, timeout=5)
+    still_converting = len(results) < 3
+    for thread in busy:
+        thread.join()
+    assert probe.status_code == 200
+    assert still_converting, "the probe must have been answered while conversions were in flight"
+    assert results == [200, 200, 200]
+
+
+def test_health_responder_serves_only_health(live_server):
+    response = requests.get(live_server.health_url.replace("/health", "/convert"), timeout=5)
+    assert response.status_code == 404

@@ -1,0 +1,115 @@
+"""Start and stop a real gunicorn from gunicorn.conf.py, for the tests, `make bench` and `make stress`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "test-token-0123456789abcdef"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """A gunicorn started from gunicorn.conf.py, as `make run` starts it."""
+
+    url: str
+    token: str
+    process: subprocess.Popen
+    log_path: Path
+    # The server's TMPDIR: empty unless something leaks a temporary file.
+    tmp_dir: Path
+    # The master's probe responder.
+    health_url: str
+
+    def headers(self) -> dict[str, str]:
+        """Authorization header for this server."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def log(self) -> str:
+        """Everything the server has printed so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def worker_pids(self) -> list[int]:
+        """The master's current children, read from /proc."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+
+def server_environment(port: int, **overrides: str) -> dict[str, str]:
+    """The environment for a test gunicorn: a token, loopback, two workers, no stray .env."""
+    env = {key: value for key, value in os.environ.items() if key not in {"PORT", "HOST"}}
+    env.update(
+        API_TOKEN=TOKEN,
+        HOST="127.0.0.1",
+        PORT=str(port),
+        WEB_CONCURRENCY="2",
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="info",
+    )
+    env.update(overrides)
+    return env
+
+
+def start_gunicorn(work_dir: Path, **overrides: str) -> LiveServer:
+    """Start gunicorn -c gunicorn.conf.py in ``work_dir`` (so no .env is read) and wait until it answers."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server_tmp = work_dir / "tmp"
+    server_tmp.mkdir(exist_ok=True)
+    env = server_environment(port, HEALTH_PORT=str(free_port()), TMPDIR=str(server_tmp), **overrides)
+    log_path = work_dir / "gunicorn.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")],
+            cwd=work_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(
+        f"http://127.0.0.1:{port}",
+        env["API_TOKEN"],
+        process,
+        log_path,
+        server_tmp,
+        f"http://127.0.0.1:{env['HEALTH_PORT']}/health",
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            msg = f"gunicorn exited with {process.returncode}:\n{server.log()}"
+            raise RuntimeError(msg)
+        try:
+            if requests.get(f"{server.url}/ready", timeout=1).status_code == 200:
+                return server
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    stop_gunicorn(server)
+    msg = f"gunicorn did not become ready:\n{server.log()}"
+    raise RuntimeError(msg)
+
+
+def stop_gunicorn(server: LiveServer) -> None:
+    """Stop gunicorn gracefully, then firmly."""
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
