@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CORPUS ?=
 
-.PHONY: run test lint pytest setup bench bench-smoke clean
+.PHONY: run test lint pytest setup bench bench-smoke stress clean
 
 ## run: set up, then serve on $$PORT (default 3000) with gunicorn.conf.py
 run: setup
@@ -38,6 +38,10 @@ $(INSTALLED): $(BIN)/python setup.cfg setup.py
 	sed "s/^API_TOKEN=.*/API_TOKEN=$$token/" .env.example > .env; \
 	echo "Created .env with a new API_TOKEN (keep it; it is printed only this once):"; \
 	echo "  API_TOKEN=$$token"
+
+## stress: floods, health probes under load, worst-case timings and a 2,000-request soak (a few minutes)
+stress: $(INSTALLED)
+	$(BIN)/python -m bench.stress
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

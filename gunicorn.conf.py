@@ -5,10 +5,20 @@ the variable, not this file.
 """
 
 import os
+import shutil
+import tempfile
+
+# Workers share Prometheus samples through files in one directory; it must be set before anything imports
+# prometheus_client (importing imgopt does), and it starts empty so no dead process's samples linger.
+_metrics_dir = tempfile.mkdtemp(
+    prefix="imgopt-metrics-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 
 from imgopt.config import ConfigError, Settings, load_env_file
 from imgopt.health_responder import HealthResponder, worker_report
 from imgopt.logs import gunicorn_logconfig
+from imgopt.metrics import mark_worker_dead
 from imgopt.runtime import package_version
 
 # SVT-AV1 prints a banner on every encode unless told to keep quiet before the library loads.
@@ -102,3 +112,13 @@ def post_fork(server, worker):
     """Workers do not serve the probe: close the listening socket they inherited from the master."""
     if health_responder is not None:
         health_responder.close_in_child()
+
+
+def child_exit(server, worker):
+    """A worker is gone: stop counting its live samples (its counters' totals are kept)."""
+    mark_worker_dead(worker.pid, _metrics_dir)
+
+
+def on_exit(server):
+    """The master is stopping: remove the metrics directory."""
+    shutil.rmtree(_metrics_dir, ignore_errors=True)

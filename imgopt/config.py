@@ -44,6 +44,16 @@ def _one_of(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _boolean(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    msg = "must be true or false"
+    raise ValueError(msg)
+
+
 def _token(raw: str) -> str:
     value = raw.strip()
     if not value:
@@ -56,8 +66,10 @@ def _text(raw: str) -> str:
     return raw.strip()
 
 
-def _setting(env: str, default: Any, parse: Callable[[str], Any], help: str) -> Any:
-    return field(default=default, metadata={"env": env, "parse": parse, "help": help})
+def _setting(
+    env: str, default: Any, parse: Callable[[str], Any], help: str, *, internal: bool = False
+) -> Any:
+    return field(default=default, metadata={"env": env, "parse": parse, "help": help, "internal": internal})
 
 
 def _cpu_count() -> int:
@@ -98,13 +110,25 @@ class Settings:
     default_quality: int = _setting("DEFAULT_QUALITY", 80, _int_in(1, 100), "quality when none is sent")
     webp_method: int = _setting("WEBP_METHOD", 4, _int_in(0, 6), "libwebp effort, 0 fast .. 6 small")
     avif_codec: str = _setting("AVIF_CODEC", "aom", _one_of(*AVIF_CODECS), "AVIF encoder")
-    avif_speed: int = _setting("AVIF_SPEED", 8, _int_in(0, 10), "AVIF encoder speed, 0 slow .. 10 fast")
+    avif_speed: int = _setting("AVIF_SPEED", 9, _int_in(0, 10), "AVIF encoder speed, 0 slow .. 10 fast")
     max_requests: int = _setting(
         "MAX_REQUESTS", 1000, _int_in(0), "requests before a worker is recycled; 0 never"
     )
     timeout: int = _setting("TIMEOUT", 60, _int_in(5, 3600), "gunicorn worker timeout, seconds")
     log_level: str = _setting(
         "LOG_LEVEL", "info", _one_of("debug", "info", "warning", "error", "critical"), "log threshold"
+    )
+
+    metrics_public: bool = _setting(
+        "METRICS_PUBLIC", False, _boolean, "serve GET /metrics without the bearer token"
+    )
+    # Set by gunicorn.conf.py, not by people: where workers share their metric samples.
+    prometheus_multiproc_dir: str = _setting(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "",
+        _text,
+        "set by gunicorn.conf.py for multi-worker metrics",
+        internal=True,
     )
 
     @classmethod
@@ -138,8 +162,12 @@ class Settings:
 
 
 def describe_settings() -> list[tuple[str, Any, str]]:
-    """(variable, default, meaning) for every setting, for docs and --help style listings."""
-    return [(f.metadata["env"], f.default, f.metadata["help"]) for f in fields(Settings)]
+    """(variable, default, meaning) for every setting people may set."""
+    return [
+        (f.metadata["env"], f.default, f.metadata["help"])
+        for f in fields(Settings)
+        if not f.metadata.get("internal")
+    ]
 
 
 def load_env_file(path: str | os.PathLike[str] = ".env") -> None:

@@ -8,6 +8,7 @@ from importlib import metadata
 
 from . import pipeline
 from .config import Settings
+from .metrics import Metrics
 
 
 def package_version() -> str:
@@ -24,6 +25,7 @@ class Runtime:
 
     settings: Settings
     pipeline: pipeline.PipelineSettings
+    metrics: Metrics
     version: str = field(default_factory=package_version)
     started: float = field(default_factory=time.monotonic)
 
@@ -42,6 +44,7 @@ class Runtime:
                 avif_codec=settings.avif_codec,
                 avif_speed=settings.avif_speed,
             ),
+            metrics=Metrics(settings.prometheus_multiproc_dir or None),
         )
 
     def uptime_seconds(self) -> int:

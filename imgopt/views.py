@@ -54,6 +54,16 @@ def finish_request(response: Response) -> Response:
     response.headers["X-Request-Id"] = g.get("request_id", "")
     duration_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)
     level = logging.ERROR if response.status_code >= 500 else logging.INFO
+    route = request.url_rule.rule if request.url_rule else "unmatched"
+    facts = g.get("facts", {})
+    runtime().metrics.observe(
+        route,
+        response.status_code,
+        duration_ms / 1000,
+        bytes_in=request.content_length or 0,
+        bytes_out=response.content_length or 0,
+        facts=facts,
+    )
     log_request(
         level,
         "request",
@@ -64,7 +74,7 @@ def finish_request(response: Response) -> Response:
         duration_ms=duration_ms,
         bytes_in=request.content_length or 0,
         bytes_out=response.content_length or 0,
-        **g.get("facts", {}),
+        **facts,
     )
     return response
 
@@ -155,6 +165,15 @@ def ready() -> tuple[Response, int]:
     if problem:
         return jsonify(ready=False, reason=problem), 503
     return jsonify(ready=True), 200
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus metrics summed over every worker; bearer token unless METRICS_PUBLIC=true."""
+    state = runtime()
+    if not state.settings.metrics_public:
+        check_token(request.headers.get("Authorization", ""), state.settings.api_token)
+    return Response(state.metrics.render(), content_type=state.metrics.content_type)
 
 
 @bp.app_errorhandler(ImgoptError)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from imgopt.config import ConfigError, Settings, describe_settings
@@ -15,7 +17,7 @@ def test_defaults_need_only_a_token():
         4096,
         80,
     )
-    assert (settings.avif_codec, settings.avif_speed, settings.webp_method) == ("aom", 8, 4)
+    assert (settings.avif_codec, settings.avif_speed, settings.webp_method) == ("aom", 9, 4)
     assert (settings.max_requests, settings.timeout, settings.log_level) == (1000, 60, "info")
     assert settings.workers >= 1
 
@@ -65,8 +67,6 @@ def test_token_never_appears_in_repr():
 
 
 def test_every_setting_is_documented_in_env_example():
-    from pathlib import Path
-
     example = (Path(__file__).parent.parent / ".env.example").read_text()
     for variable, _default, _help in describe_settings():
         assert f"{variable}=" in example, variable

@@ -1,0 +1,306 @@
+"""`make stress`: floods, probes under load, worst-case timings and a soak, against real gunicorn servers.
+
+Every scenario sends traffic to 127.0.0.1 only, is bounded in count and time, and prints a report;
+the whole run takes a few minutes on the 2-core machine.
+
+    .venv/bin/python -m bench.stress [--flood-seconds 60] [--soak-requests 2000] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import requests
+from PIL import Image
+
+from bench.server import LiveServer, start_gunicorn, stop_gunicorn
+
+
+def noise_jpeg(size: tuple[int, int], quality: int = 90) -> bytes:
+    """A photo-like hard-to-compress JPEG."""
+    bands = [Image.effect_noise(size, 30 + 15 * band) for band in range(3)]
+    image = Image.merge("RGB", bands).resize(size)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def convert(
+    server: LiveServer, session: requests.Session, data: bytes, timeout: float = 120, **fields
+) -> str:
+    """POST one conversion; the outcome is the status code or the exception's name."""
+    try:
+        response = session.post(
+            f"{server.url}/convert",
+            headers=server.headers(),
+            files={"file": ("upload", data)},
+            data=fields,
+            timeout=timeout,
+        )
+        return str(response.status_code)
+    except requests.RequestException as error:
+        return type(error).__name__
+
+
+def flood(server: LiveServer, clients: int, seconds: float) -> dict:
+    """``clients`` closed-loop clients for ``seconds``: every request must be answered."""
+    uploads = [noise_jpeg((800, 600)), noise_jpeg((1200, 900)), noise_jpeg((640, 480))]
+    outcomes: Counter[str] = Counter()
+    latencies: list[float] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        with requests.Session() as session:
+            while time.monotonic() < deadline:
+                started = time.monotonic()
+                outcome = convert(server, session, rng.choice(uploads), width=rng.choice([320, 400, 600]))
+                with lock:
+                    outcomes[outcome] += 1
+                    latencies.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "requests": sum(outcomes.values()),
+        "outcomes": dict(outcomes),
+        "req_per_s": round(sum(outcomes.values()) / elapsed, 1),
+        "latency_p50_s": round(percentile(latencies, 0.5), 2),
+        "latency_p95_s": round(percentile(latencies, 0.95), 2),
+        "latency_max_s": round(max(latencies), 2),
+    }
+
+
+def probes_under_load(server: LiveServer, seconds: float) -> dict:
+    """Keep every worker busy with AVIF while probing both health endpoints."""
+    upload = noise_jpeg((2400, 1800))
+    stop = threading.Event()
+    conversions: Counter[str] = Counter()
+    probes: dict[str, list[float]] = {"responder": [], "main_port": []}
+    failures: Counter[str] = Counter()
+
+    def converter() -> None:
+        with requests.Session() as session:
+            while not stop.is_set():
+                conversions[convert(server, session, upload, format="avif")] += 1
+
+    def prober(name: str, url: str) -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                status = requests.get(url, timeout=30).status_code
+                if status == 200:
+                    probes[name].append(time.monotonic() - started)
+                else:
+                    failures[f"{name}:{status}"] += 1
+            except requests.RequestException as error:
+                failures[f"{name}:{type(error).__name__}"] += 1
+            time.sleep(0.25)
+
+    workers = [threading.Thread(target=converter) for _ in range(4)]
+    watchers = [
+        threading.Thread(target=prober, args=("responder", server.health_url)),
+        threading.Thread(target=prober, args=("main_port", f"{server.url}/health")),
+    ]
+    for thread in workers:
+        thread.start()
+    time.sleep(1)
+    for thread in watchers:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in workers + watchers:
+        thread.join()
+    report = {"conversions": dict(conversions), "failures": dict(failures)}
+    for name, values in probes.items():
+        report[name] = {
+            "probes": len(values),
+            "p50_s": round(percentile(values, 0.5), 3),
+            "p95_s": round(percentile(values, 0.95), 3),
+            "max_s": round(max(values), 3) if values else None,
+        }
+    return report
+
+
+def worst_cases(server: LiveServer) -> list[dict]:
+    """The slowest requests the default limits allow, one at a time, with the other worker busy too."""
+    big_jpeg = noise_jpeg((8660, 5773), quality=85)  # 50.0 MP, just under MAX_SOURCE_PIXELS
+    big_png = io.BytesIO()
+    Image.effect_noise((8660, 5773), 40).convert("RGB").save(big_png, "PNG", compress_level=1)
+    frames = [Image.effect_noise((400, 400), 40 + i % 30).convert("RGB") for i in range(300)]
+    gif = io.BytesIO()
+    frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:], duration=40, loop=0)
+    small = noise_jpeg((640, 480))
+    cases = [
+        ("50 MP JPEG, no resize -> AVIF", big_jpeg, {"format": "avif"}),
+        ("50 MP JPEG, no resize -> WebP", big_jpeg, {"format": "webp"}),
+        ("50 MP JPEG -> 4096 px AVIF", big_jpeg, {"format": "avif", "width": 4096}),
+        ("50 MP PNG -> 4096 px WebP", big_png.getvalue(), {"format": "webp", "width": 4096}),
+        (
+            "640x480 -> 4096x4096 enlarged AVIF",
+            small,
+            {"format": "avif", "width": 4096, "height": 4096, "enlarge": "true"},
+        ),
+        ("300-frame 400x400 GIF -> animated WebP", gif.getvalue(), {"format": "webp"}),
+        ("300-frame 400x400 GIF -> animated AVIF", gif.getvalue(), {"format": "avif"}),
+    ]
+    results = []
+    for label, data, fields in cases:
+        if len(data) > 10 * 1024 * 1024:
+            results.append(
+                {"case": label, "skipped": f"upload is {len(data) / 1e6:.1f} MB, over MAX_UPLOAD_MB"}
+            )
+            continue
+        started = time.monotonic()
+        with requests.Session() as session:
+            response = session.post(
+                f"{server.url}/convert",
+                headers=server.headers(),
+                files={"file": ("upload", data)},
+                data=fields,
+                timeout=300,
+            )
+        elapsed = time.monotonic() - started
+        entry = {
+            "case": label,
+            "upload_mb": round(len(data) / 1e6, 1),
+            "status": response.status_code,
+            "seconds": round(elapsed, 1),
+        }
+        if response.status_code != 200:
+            entry["error"] = response.json()["error"]["code"]
+        results.append(entry)
+    return results
+
+
+def worker_rss(server: LiveServer) -> dict[int, int]:
+    rss = {}
+    for pid in server.worker_pids():
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss[pid] = int(line.split()[1]) // 1024
+        except OSError:
+            continue
+    return rss
+
+
+def soak(server: LiveServer, total: int) -> dict:
+    """``total`` mixed conversions from 4 clients; worker RSS sampled as they go."""
+    uploads = [noise_jpeg((1600, 1200)), noise_jpeg((800, 600))]
+    png = io.BytesIO()
+    Image.effect_noise((600, 400), 50).convert("RGBA").save(png, "PNG")
+    uploads.append(png.getvalue())
+    mixes = [
+        {"format": "webp", "width": 1200},
+        {"format": "webp", "width": 320},
+        {"format": "avif", "width": 800},
+        {"format": "jpeg", "width": 640},
+        {"format": "png", "width": 200},
+        {"format": "webp", "width": 300, "height": 300, "fit": "cover"},
+    ]
+    outcomes: Counter[str] = Counter()
+    samples: list[tuple[int, dict[int, int]]] = []
+    counter = iter(range(total))
+    lock = threading.Lock()
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        with requests.Session() as session:
+            while True:
+                with lock:
+                    index = next(counter, None)
+                if index is None:
+                    return
+                outcome = convert(server, session, rng.choice(uploads), **rng.choice(mixes))
+                with lock:
+                    outcomes[outcome] += 1
+                    if index % 50 == 0:
+                        samples.append((index, worker_rss(server)))
+
+    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    warm = [max(rss.values()) for index, rss in samples if index >= total // 10 and rss]
+    log = server.log()
+    return {
+        "requests": total,
+        "outcomes": dict(outcomes),
+        "recycled_workers": log.count("Autorestarting worker"),
+        "rss_mib_after_warmup_min": min(warm) if warm else None,
+        "rss_mib_after_warmup_max": max(warm) if warm else None,
+        "rss_ratio_max_over_min": round(max(warm) / min(warm), 2) if warm else None,
+        "rss_samples": [(index, sorted(rss.values())) for index, rss in samples],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--flood-seconds", type=float, default=60)
+    parser.add_argument("--probe-seconds", type=float, default=30)
+    parser.add_argument("--soak-requests", type=int, default=2000)
+    parser.add_argument("--skip-worst", action="store_true")
+    parser.add_argument("--json", type=Path, default=Path("bench/results/stress.json"))
+    args = parser.parse_args()
+    report: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_gunicorn(Path(tmp) / "main")
+        try:
+            print(f"flood: 32 clients for {args.flood_seconds:.0f} s ...", flush=True)
+            report["flood"] = flood(server, 32, args.flood_seconds)
+            print(json.dumps(report["flood"]), flush=True)
+            print(
+                f"health probes while every worker encodes AVIF, {args.probe_seconds:.0f} s ...", flush=True
+            )
+            report["probes_under_load"] = probes_under_load(server, args.probe_seconds)
+            print(json.dumps(report["probes_under_load"]), flush=True)
+            if not args.skip_worst:
+                print("worst cases allowed by the default limits ...", flush=True)
+                report["worst_cases"] = worst_cases(server)
+                for row in report["worst_cases"]:
+                    print(json.dumps(row), flush=True)
+            report["main_server_log_errors"] = sum(
+                '"level":"error"' in line or "WORKER TIMEOUT" in line for line in server.log().splitlines()
+            )
+        finally:
+            stop_gunicorn(server)
+        server = start_gunicorn(Path(tmp) / "soak", MAX_REQUESTS="200")
+        try:
+            print(f"soak: {args.soak_requests} mixed conversions, MAX_REQUESTS=200 ...", flush=True)
+            report["soak"] = soak(server, args.soak_requests)
+            summary = {key: value for key, value in report["soak"].items() if key != "rss_samples"}
+            print(json.dumps(summary), flush=True)
+        finally:
+            stop_gunicorn(server)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2))
+    print(f"\nreport written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
