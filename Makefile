@@ -19,6 +19,7 @@ setup: $(INSTALLED) .env
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint --failure-threshold style Dockerfile
 
 pytest: $(INSTALLED)
 	$(BIN)/python -m pytest

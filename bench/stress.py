@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import requests
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from bench.server import LiveServer, start_gunicorn, stop_gunicorn
 
@@ -147,22 +147,46 @@ def probes_under_load(server: LiveServer, seconds: float) -> dict:
 
 def worst_cases(server: LiveServer) -> list[dict]:
     """The slowest requests the default limits allow, one at a time, with the other worker busy too."""
-    big_jpeg = noise_jpeg((8660, 5773), quality=85)  # 50.0 MP, just under MAX_SOURCE_PIXELS
+    # Inputs must fit MAX_UPLOAD_MB (10 MiB), so the 50 MP sources are smooth with mild noise, not pure noise.
+    size = (8660, 5773)  # 50.0 MP, just under MAX_SOURCE_PIXELS
+    ramp = Image.linear_gradient("L").resize(size)
+    mirrored = ramp.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    big_jpeg = io.BytesIO()
+    Image.merge("RGB", [ramp, Image.effect_noise(size, 12), mirrored]).save(big_jpeg, "JPEG", quality=80)
+    big_jpeg = big_jpeg.getvalue()
     big_png = io.BytesIO()
-    Image.effect_noise((8660, 5773), 40).convert("RGB").save(big_png, "PNG", compress_level=1)
-    frames = [Image.effect_noise((400, 400), 40 + i % 30).convert("RGB") for i in range(300)]
+    Image.merge("RGB", [ramp, ramp.transpose(Image.Transpose.FLIP_TOP_BOTTOM), mirrored]).save(big_png, "PNG")
+    frames = []
+    for index in range(300):  # 300 frames x 400x400 = 48 MP, a moving disc
+        frame = Image.new("P", (400, 400), 0)
+        frame.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255] * 64)
+        left, top = index % 300, (index * 3) % 300
+        ImageDraw.Draw(frame).ellipse((left, top, left + 100, top + 100), fill=1 + index % 3)
+        frames.append(frame)
     gif = io.BytesIO()
     frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:], duration=40, loop=0)
+    mid = io.BytesIO()  # 33 MP: the largest source MAX_DECODE_MB lets through at its original size
+    mid_ramp = ramp.resize((7000, 4700))
+    Image.merge("RGB", [mid_ramp, Image.effect_noise((7000, 4700), 12), mid_ramp]).save(
+        mid, "JPEG", quality=80
+    )
     small = noise_jpeg((640, 480))
     cases = [
         ("50 MP JPEG, no resize -> AVIF", big_jpeg, {"format": "avif"}),
         ("50 MP JPEG, no resize -> WebP", big_jpeg, {"format": "webp"}),
         ("50 MP JPEG -> 4096 px AVIF", big_jpeg, {"format": "avif", "width": 4096}),
+        ("33 MP JPEG, no resize -> AVIF", mid.getvalue(), {"format": "avif"}),
+        ("33 MP JPEG, no resize -> lossless WebP", mid.getvalue(), {"format": "webp", "lossless": "true"}),
         ("50 MP PNG -> 4096 px WebP", big_png.getvalue(), {"format": "webp", "width": 4096}),
         (
             "640x480 -> 4096x4096 enlarged AVIF",
             small,
             {"format": "avif", "width": 4096, "height": 4096, "enlarge": "true"},
+        ),
+        (
+            "640x480 -> 4096x4096 enlarged lossless AVIF",
+            small,
+            {"format": "avif", "width": 4096, "height": 4096, "enlarge": "true", "lossless": "true"},
         ),
         ("300-frame 400x400 GIF -> animated WebP", gif.getvalue(), {"format": "webp"}),
         ("300-frame 400x400 GIF -> animated AVIF", gif.getvalue(), {"format": "avif"}),
@@ -259,44 +283,43 @@ def soak(server: LiveServer, total: int) -> dict:
     }
 
 
+SECTIONS = ("flood", "probes", "worst", "soak")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--flood-seconds", type=float, default=60)
     parser.add_argument("--probe-seconds", type=float, default=30)
     parser.add_argument("--soak-requests", type=int, default=2000)
-    parser.add_argument("--skip-worst", action="store_true")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--json", type=Path, default=Path("bench/results/stress.json"))
     args = parser.parse_args()
     report: dict = {}
+
+    def section(name: str, run) -> None:
+        if name in args.only:
+            print(f"{name} ...", flush=True)
+            report[name] = run()
+            shown = {key: value for key, value in report[name].items() if key != "rss_samples"}
+            print(json.dumps(shown), flush=True)
+
     with tempfile.TemporaryDirectory() as tmp:
         server = start_gunicorn(Path(tmp) / "main")
         try:
-            print(f"flood: 32 clients for {args.flood_seconds:.0f} s ...", flush=True)
-            report["flood"] = flood(server, 32, args.flood_seconds)
-            print(json.dumps(report["flood"]), flush=True)
-            print(
-                f"health probes while every worker encodes AVIF, {args.probe_seconds:.0f} s ...", flush=True
-            )
-            report["probes_under_load"] = probes_under_load(server, args.probe_seconds)
-            print(json.dumps(report["probes_under_load"]), flush=True)
-            if not args.skip_worst:
-                print("worst cases allowed by the default limits ...", flush=True)
-                report["worst_cases"] = worst_cases(server)
-                for row in report["worst_cases"]:
-                    print(json.dumps(row), flush=True)
-            report["main_server_log_errors"] = sum(
+            section("flood", lambda: flood(server, 32, args.flood_seconds))
+            section("probes", lambda: probes_under_load(server, args.probe_seconds))
+            section("worst", lambda: {"cases": worst_cases(server)})
+            report["main_server_errors_in_log"] = sum(
                 '"level":"error"' in line or "WORKER TIMEOUT" in line for line in server.log().splitlines()
             )
         finally:
             stop_gunicorn(server)
-        server = start_gunicorn(Path(tmp) / "soak", MAX_REQUESTS="200")
-        try:
-            print(f"soak: {args.soak_requests} mixed conversions, MAX_REQUESTS=200 ...", flush=True)
-            report["soak"] = soak(server, args.soak_requests)
-            summary = {key: value for key, value in report["soak"].items() if key != "rss_samples"}
-            print(json.dumps(summary), flush=True)
-        finally:
-            stop_gunicorn(server)
+        if "soak" in args.only:
+            server = start_gunicorn(Path(tmp) / "soak", MAX_REQUESTS="200")
+            try:
+                section("soak", lambda: soak(server, args.soak_requests))
+            finally:
+                stop_gunicorn(server)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))
     print(f"\nreport written to {args.json}")

@@ -33,19 +33,16 @@ class ConvertOptions:
 
 
 def _field(form: Mapping[str, str], name: str) -> str | None:
-    """A field's trimmed value, or None when it is absent or blank."""
+    """A field's value without surrounding whitespace, or None when it is absent."""
     raw = form.get(name)
-    if raw is None:
-        return None
-    value = raw.strip()
-    return value or None
+    return None if raw is None else raw.strip()
 
 
 def _integer(form: Mapping[str, str], name: str, low: int, high: int) -> int | None:
     raw = _field(form, name)
     if raw is None:
         return None
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not low <= int(raw) <= high:
         msg = f"{name} must be an integer from {low} to {high}, got {raw[:40]!r}"
         raise InvalidOption(name, msg)
     return int(raw)

@@ -48,7 +48,6 @@ def test_convert_returns_webp_with_headers(client, auth):
         ({"width": "32"}, "image/webp", (32, 24)),
         ({"height": "24"}, "image/webp", (32, 24)),
         ({"width": "10", "height": "40"}, "image/webp", (10, 40)),
-        ({"width": "", "height": ""}, "image/webp", (64, 48)),
         ({"unknown": "ignored", "width": "16"}, "image/webp", (16, 12)),
     ],
 )
@@ -73,6 +72,12 @@ def test_valid_fields_are_honoured(client, auth, fields, content_type, size):
         ({"width": "-5"}, "invalid_width", "width"),
         ({"height": "abc"}, "invalid_height", "1 to 4096"),
         ({"height": "99999999999999999999"}, "invalid_height", "height"),
+        ({"width": ""}, "invalid_width", "1 to 4096"),
+        ({"format": ""}, "invalid_format", "webp"),
+        ({"fit": "stretch"}, "invalid_fit", "fill, inside, cover, contain"),
+        ({"enlarge": "maybe"}, "invalid_enlarge", "true or false"),
+        ({"lossless": ""}, "invalid_lossless", "true or false"),
+        ({"animated": "2"}, "invalid_animated", "true or false"),
     ],
 )
 def test_bad_fields_get_400_naming_the_field(client, auth, fields, code, named):
