@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CORPUS ?=
 
-.PHONY: run test lint pytest setup bench bench-smoke stress clean
+.PHONY: run test lint pytest setup bench bench-smoke avif-table stress clean
 
 ## run: set up, then serve on $$PORT (default 3000) with gunicorn.conf.py
 run: setup
 	$(BIN)/gunicorn -c gunicorn.conf.py
 
-## test: set up, then lint, check formatting and run every test
-test: setup lint pytest
+## test: set up, then lint, check formatting, run every test and a seconds-long benchmark smoke run
+test: setup lint pytest bench-smoke
 
 setup: $(INSTALLED) .env
 
@@ -39,6 +39,18 @@ $(INSTALLED): $(BIN)/python setup.cfg setup.py
 	sed "s/^API_TOKEN=.*/API_TOKEN=$$token/" .env.example > .env; \
 	echo "Created .env with a new API_TOKEN (keep it; it is printed only this once):"; \
 	echo "  API_TOKEN=$$token"
+
+## bench: service vs raw Pillow bound, interleaved (CORPUS=../shared/corpus/photos for real photos)
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.bench $(CORPUS) --json bench/results/bench-$$(date +%Y%m%d-%H%M%S).json
+
+bench-smoke: $(INSTALLED)
+	$(BIN)/python -m bench.bench --smoke
+
+## avif-table: AVIF codec x speed x quality -> ms, bytes, SSIMULACRA2 (needs CORPUS; installs numpy/scipy)
+avif-table: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.avif_table $(or $(CORPUS),../shared/corpus/photos) --json bench/results/avif.json
 
 ## stress: floods, health probes under load, worst-case timings and a 2,000-request soak (a few minutes)
 stress: $(INSTALLED)

@@ -1,0 +1,298 @@
+"""`make bench`: the real service against the raw Pillow bound, side by side, interleaved, in one run.
+
+The service is gunicorn from gunicorn.conf.py with 2 sync workers, driven by a closed loop of 4 concurrent
+clients sending multipart uploads. The bound is the plainest good Pillow pipeline (draft decode to the
+target box, exif_transpose, Lanczos with reducing_gap 3.0, the same WebP settings) in 2 processes with no
+HTTP. Rounds alternate service and bound for each mix so machine noise hits both alike.
+
+    .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import multiprocessing
+import platform
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from bench.server import LiveServer, start_gunicorn, stop_gunicorn
+
+WEBP_METHOD = 4  # the service's default WEBP_METHOD; both sides use it
+ORIENTATION = 0x0112
+
+
+@dataclass(frozen=True)
+class Mix:
+    name: str
+    width: int
+    quality: int
+
+
+MIXES = (Mix("web", 1200, 80), Mix("thumbnails", 320, 75))
+
+
+# --- inputs ----------------------------------------------------------------------------------------------
+
+
+def generated_photos(smoke: bool) -> list[bytes]:
+    """Photo-like JPEGs (smooth fields plus grain, one rotated by EXIF) when no corpus is given."""
+    sizes = (
+        [(1600, 1200), (1200, 1600)] if smoke else [(4032, 3024), (3264, 2448), (4608, 1976), (3000, 4000)]
+    )
+    photos = []
+    for index, size in enumerate(sizes):
+        field = Image.effect_noise((size[0] // 64, size[1] // 64), 64).convert("RGB")
+        tint = Image.new("RGB", field.size, (40 * index % 255, 120, 200))
+        smooth = Image.blend(field, tint, 0.4).resize(size, Image.Resampling.BICUBIC)
+        grain = Image.merge("RGB", [Image.effect_noise(size, 6)] * 3)
+        image = Image.blend(smooth, grain, 0.15)
+        exif = Image.Exif()
+        exif[ORIENTATION] = 6 if index == 1 else 1
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=90, exif=exif.tobytes())
+        photos.append(buffer.getvalue())
+    return photos
+
+
+def corpus_photos(folder: Path) -> list[bytes]:
+    suffixes = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".tif", ".tiff")
+    return [path.read_bytes() for path in sorted(folder.iterdir()) if path.suffix.lower() in suffixes]
+
+
+# --- the bound -------------------------------------------------------------------------------------------
+
+_BOUND_PHOTOS: list[bytes] = []
+
+
+def _bound_init(photos: list[bytes]) -> None:
+    global _BOUND_PHOTOS  # noqa: PLW0603  (one copy per pool process)
+    _BOUND_PHOTOS = photos
+
+
+def bound_convert(job: tuple[int, int, int]) -> int:
+    """The plainest good Pillow pipeline; returns the output size in bytes."""
+    index, width, quality = job
+    image = Image.open(io.BytesIO(_BOUND_PHOTOS[index]))
+    orientation = image.getexif().get(ORIENTATION, 1)
+    stored_width, stored_height = image.size
+    upright = (stored_height, stored_width) if orientation in (5, 6, 7, 8) else (stored_width, stored_height)
+    height = max(1, round(upright[1] * width / upright[0]))
+    image.draft("RGB", (height, width) if orientation in (5, 6, 7, 8) else (width, height))
+    image = ImageOps.exif_transpose(image)
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
+    image = image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", quality=quality, method=WEBP_METHOD)
+    return buffer.tell()
+
+
+def run_bound(pool, photos: list[bytes], mix: Mix, reps: int) -> dict:
+    jobs = [(index, mix.width, mix.quality) for _ in range(reps) for index in range(len(photos))]
+    started = time.perf_counter()
+    sizes = list(pool.imap_unordered(bound_convert, jobs, chunksize=1))
+    return {"seconds": time.perf_counter() - started, "count": len(sizes), "bytes": sizes, "latencies": []}
+
+
+# --- the service -----------------------------------------------------------------------------------------
+
+
+def multipart(data: bytes, mix: Mix) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in (("format", "webp"), ("width", str(mix.width)), ("quality", str(mix.quality))):
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+    )
+    body = b"".join(parts) + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def run_service(server: LiveServer, bodies: list[tuple[bytes, str]], reps: int, clients: int = 4) -> dict:
+    host, port = server.url.removeprefix("http://").split(":")
+    queue = [index for _ in range(reps) for index in range(len(bodies))]
+    lock = threading.Lock()
+    sizes: list[int] = []
+    latencies: list[float] = []
+    failures: list[str] = []
+
+    def client() -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                index = queue.pop()
+            body, content_type = bodies[index]
+            started = time.perf_counter()
+            connection = http.client.HTTPConnection(host, int(port), timeout=120)
+            try:
+                connection.request(
+                    "POST",
+                    "/convert",
+                    body=body,
+                    headers={**server.headers(), "Content-Type": content_type},
+                )
+                response = connection.getresponse()
+                payload = response.read()
+            finally:
+                connection.close()
+            with lock:
+                latencies.append(time.perf_counter() - started)
+                if response.status == 200:
+                    sizes.append(len(payload))
+                else:
+                    failures.append(f"{response.status} {payload[:200]!r}")
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        msg = f"the service failed {len(failures)} requests: {failures[:3]}"
+        raise RuntimeError(msg)
+    return {
+        "seconds": time.perf_counter() - started,
+        "count": len(sizes),
+        "bytes": sizes,
+        "latencies": latencies,
+    }
+
+
+def memory_of(pid: int) -> dict[str, float]:
+    """Peak RSS (VmHWM), current RSS and PSS of a process, MiB."""
+    facts = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmHWM", "VmRSS"):
+            facts[key] = int(value.split()[0]) / 1024
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            facts["Pss"] = int(line.split()[1]) / 1024
+    return facts
+
+
+# --- report ----------------------------------------------------------------------------------------------
+
+
+def summarise(runs: list[dict]) -> dict:
+    seconds = sum(run["seconds"] for run in runs)
+    count = sum(run["count"] for run in runs)
+    sizes = [size for run in runs for size in run["bytes"]]
+    latencies = sorted(latency for run in runs for latency in run["latencies"])
+    summary = {
+        "requests": count,
+        "per_second": count / seconds,
+        "mean_output_bytes": statistics.mean(sizes),
+    }
+    if latencies:
+        summary["p50_ms"] = latencies[len(latencies) // 2] * 1000
+        summary["p95_ms"] = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] * 1000
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "corpus", nargs="?", type=Path, help="a folder of photos; generated images without it"
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=3, help="passes over the photos per round and side")
+    parser.add_argument("--smoke", action="store_true", help="a few seconds on small generated images")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if args.smoke:
+        args.rounds, args.reps = 1, 1
+    photos = corpus_photos(args.corpus) if args.corpus else generated_photos(args.smoke)
+    source = str(args.corpus) if args.corpus else "generated"
+    print(
+        f"{len(photos)} photos ({source}), {args.rounds} rounds x {args.reps} passes per mix and side",
+        flush=True,
+    )
+
+    runs: dict[tuple[str, str], list[dict]] = {}
+    context = multiprocessing.get_context("fork")
+    with tempfile.TemporaryDirectory() as tmp, context.Pool(2, _bound_init, (photos,)) as pool:
+        server = start_gunicorn(Path(tmp) / "bench", WEB_CONCURRENCY="2", LOG_LEVEL="warning")
+        try:
+            bodies = {mix.name: [multipart(photo, mix) for photo in photos] for mix in MIXES}
+            for mix in MIXES:  # warm-up: imports, caches, first-touch memory on both sides
+                run_service(server, bodies[mix.name][:2], 1)
+                run_bound(pool, photos[:2], mix, 1)
+            for round_index in range(args.rounds):
+                for mix in MIXES:
+                    order = ("service", "bound") if round_index % 2 == 0 else ("bound", "service")
+                    for side in order:
+                        if side == "service":
+                            result = run_service(server, bodies[mix.name], args.reps)
+                        else:
+                            result = run_bound(pool, photos, mix, args.reps)
+                        runs.setdefault((mix.name, side), []).append(result)
+                print(f"round {round_index + 1}/{args.rounds} done", flush=True)
+            workers = {pid: memory_of(pid) for pid in server.worker_pids()}
+            master = memory_of(server.process.pid)
+        finally:
+            stop_gunicorn(server)
+
+    report = {
+        "machine": {"cpus": multiprocessing.cpu_count(), "python": platform.python_version()},
+        "photos": len(photos),
+        "source": source,
+        "rounds": args.rounds,
+        "reps": args.reps,
+        "mixes": {},
+        "workers_mib": {
+            str(pid): {k: round(v, 1) for k, v in facts.items()} for pid, facts in workers.items()
+        },
+        "master_mib": {k: round(v, 1) for k, v in master.items()},
+    }
+    print(
+        "\n| mix | service req/s | bound img/s | service / bound | p50 ms | p95 ms | mean bytes service "
+        "| bound | bytes ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for mix in MIXES:
+        service = summarise(runs[(mix.name, "service")])
+        bound = summarise(runs[(mix.name, "bound")])
+        ratio = service["per_second"] / bound["per_second"]
+        byte_ratio = service["mean_output_bytes"] / bound["mean_output_bytes"]
+        report["mixes"][mix.name] = {
+            "service": service,
+            "bound": bound,
+            "ratio": ratio,
+            "bytes_ratio": byte_ratio,
+        }
+        print(
+            f"| {mix.name} ({mix.width} px, WebP q{mix.quality}) | {service['per_second']:.2f} | "
+            f"{bound['per_second']:.2f} | {ratio:.3f} | {service['p50_ms']:.0f} | {service['p95_ms']:.0f} | "
+            f"{service['mean_output_bytes']:.0f} | {bound['mean_output_bytes']:.0f} | {byte_ratio:.3f} |"
+        )
+    peak = max(facts["VmHWM"] for facts in workers.values())
+    pss = max(facts["Pss"] for facts in workers.values())
+    print(f"\nworker peak RSS (VmHWM) max {peak:.1f} MiB; worker PSS now max {pss:.1f} MiB; master {master}")
+    report["worker_peak_rss_mib"] = peak
+    report["worker_pss_mib"] = pss
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+        print(f"JSON written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
