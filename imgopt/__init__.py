@@ -12,7 +12,6 @@ from .logs import configure_logging
 from .middleware import DrainUnreadBody
 from .pipeline import register_plugins
 from .runtime import Runtime
-from .uploads import InMemoryUploadRequest
 
 __all__ = ["ConfigError", "Settings", "create_app"]
 
@@ -30,7 +29,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     configure_logging(settings.log_level)
 
     app = Flask(__name__)
-    app.request_class = InMemoryUploadRequest
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.json.sort_keys = False
     app.extensions["imgopt"] = state

@@ -1,26 +1,121 @@
-"""Request class that keeps uploaded file parts in memory."""
+"""Read the upload: the whole body in one read, then its multipart parts found with bytes.find.
+
+Werkzeug's streaming parser pulls the body through in 64 KiB reads and copies each chunk a few times; for a
+3 MB photo that was 12-18 ms per request under gunicorn, as much as making a 320 px thumbnail. Our bodies
+are capped by MAX_UPLOAD_MB and the pipeline needs the bytes in memory anyway, so we read the body once
+(about 4 ms for 3 MB) and split it in C-speed searches. Nothing touches the disk, so nothing is left behind
+when a client disconnects.
+"""
 
 from __future__ import annotations
 
-import io
+from dataclasses import dataclass, field
 from typing import IO
 
-from flask import Request
+from werkzeug.http import parse_options_header
+
+from .errors import BadRequest, PayloadTooLarge
+
+MAX_PARTS = 64
+MAX_FIELD_BYTES = 64 * 1024
+MAX_BOUNDARY = 200  # RFC 2046 allows 70; some clients are generous
 
 
-class InMemoryUploadRequest(Request):
-    """A Flask request whose file parts go to a BytesIO, never to a temporary file.
+@dataclass
+class Upload:
+    """Text fields and file parts of a multipart body; the first part of a name wins."""
 
-    Werkzeug spools parts over 500 KiB to disk. Our bodies are capped by MAX_UPLOAD_MB and the pipeline
-    needs the bytes in memory anyway, so a temporary file only adds syscalls, a copy and something to clean
-    up when a client disconnects mid-upload.
+    fields: dict[str, str] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def read_body(stream: IO[bytes], content_length: int | None, max_bytes: int) -> bytes:
+    """The whole request body, refusing more than ``max_bytes`` (413) and noticing a short read (400)."""
+    if content_length is not None and content_length > max_bytes:
+        raise _too_large(max_bytes)
+    wanted = max_bytes + 1 if content_length is None else content_length
+    body = stream.read(wanted)
+    if len(body) > max_bytes:
+        raise _too_large(max_bytes)
+    if content_length is not None and len(body) < content_length:
+        msg = f"the request body ended after {len(body)} of {content_length} bytes"
+        raise BadRequest(msg)
+    return body
+
+
+def _too_large(max_bytes: int) -> PayloadTooLarge:
+    msg = f"the request body is larger than {max_bytes // (1024 * 1024)} MiB (MAX_UPLOAD_MB)"
+    return PayloadTooLarge(msg)
+
+
+def boundary_of(content_type: str) -> bytes:
+    """The multipart boundary from a Content-Type header; 400 not_multipart when there is none."""
+    mimetype, options = parse_options_header(content_type)
+    boundary = options.get("boundary", "")
+    if mimetype.lower() != "multipart/form-data" or not boundary or len(boundary) > MAX_BOUNDARY:
+        msg = "send the image as multipart/form-data (with a boundary) and a 'file' part"
+        raise BadRequest(msg, code="not_multipart")
+    try:
+        return boundary.encode("ascii")
+    except UnicodeEncodeError:
+        msg = "the multipart boundary must be ASCII"
+        raise BadRequest(msg, code="not_multipart") from None
+
+
+def parse_multipart(body: bytes, boundary: bytes) -> Upload:
+    """Split a complete multipart/form-data body into fields and files (RFC 7578).
+
+    A part with a ``filename`` parameter is a file, as browsers, curl and Laravel send them; any other part
+    is a text field. Malformed parts end the parse: what was complete is kept, the caller decides.
     """
+    upload = Upload()
+    delimiter = b"--" + boundary
+    position = body.find(delimiter)
+    parts = 0
+    while position >= 0 and parts < MAX_PARTS:
+        position += len(delimiter)
+        if body.startswith(b"--", position):  # the closing delimiter
+            break
+        line_end = body.find(b"\r\n", position)
+        head_end = body.find(b"\r\n\r\n", line_end) if line_end >= 0 else -1
+        if head_end < 0:
+            break
+        content_start = head_end + 4
+        if body.startswith(delimiter, content_start):  # an empty value whose CRLF ended the headers
+            content_end, position = content_start, content_start
+        else:
+            content_end = _next_delimiter(body, delimiter, content_start)
+            if content_end < 0:
+                break
+            position = content_end + 2
+        _add_part(upload, body[line_end + 2 : head_end], body, content_start, content_end)
+        parts += 1
+    return upload
 
-    def _get_file_stream(
-        self,
-        total_content_length: int | None,
-        content_type: str | None,
-        filename: str | None = None,
-        content_length: int | None = None,
-    ) -> IO[bytes]:
-        return io.BytesIO()
+
+def _next_delimiter(body: bytes, delimiter: bytes, start: int) -> int:
+    """Index of the CRLF before the next real delimiter: one followed by CRLF, "--" or padding."""
+    needle = b"\r\n" + delimiter
+    index = body.find(needle, start)
+    while index >= 0:
+        after = body[index + len(needle) : index + len(needle) + 2]
+        if after in (b"\r\n", b"--") or after[:1] in (b" ", b"\t"):
+            return index
+        index = body.find(needle, index + 1)
+    return -1
+
+
+def _add_part(upload: Upload, head: bytes, body: bytes, start: int, end: int) -> None:
+    disposition = ""
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-disposition":
+            disposition = value.decode("utf-8", "replace").strip()
+    kind, options = parse_options_header(disposition)
+    name = options.get("name")
+    if kind != "form-data" or name is None:
+        return
+    if "filename" in options:
+        upload.files.setdefault(name, body[start:end])
+    elif end - start <= MAX_FIELD_BYTES:
+        upload.fields.setdefault(name, body[start:end].decode("utf-8", "replace"))

@@ -19,6 +19,7 @@ from .errors import BadRequest, ImgoptError, Unauthorized
 from .logs import log_request
 from .options import parse_options
 from .runtime import Runtime
+from .uploads import boundary_of, parse_multipart, read_body
 
 bp = Blueprint("imgopt", __name__)
 
@@ -106,9 +107,11 @@ def check_token(header: str, token: str) -> None:
 def convert() -> Response:
     """Convert one uploaded image to the requested format and size."""
     state = runtime()
-    data = read_upload()
+    started = time.perf_counter()
+    data, fields = read_upload()
+    g.facts["upload_ms"] = round((time.perf_counter() - started) * 1000, 1)
     options = parse_options(
-        request.form,
+        fields,
         default_quality=state.settings.default_quality,
         max_dimension=state.settings.max_dimension,
     )
@@ -130,25 +133,26 @@ def convert() -> Response:
     return response
 
 
-def read_upload() -> bytes:
-    """The bytes of the multipart ``file`` part; 400 when the body is not multipart or has no file."""
-    if request.mimetype != "multipart/form-data":
-        msg = "send the image as multipart/form-data with a 'file' part"
-        raise BadRequest(msg, code="not_multipart")
-    upload = request.files.get("file")
-    if upload is None:
-        if "file" in request.form:
+def read_upload() -> tuple[bytes, dict[str, str]]:
+    """The bytes of the multipart ``file`` part and the text fields; 400 when either is missing."""
+    boundary = boundary_of(request.headers.get("Content-Type", ""))
+    body = read_body(
+        request.environ["wsgi.input"], request.content_length, runtime().settings.max_upload_bytes
+    )
+    upload = parse_multipart(body, boundary)
+    del body
+    data = upload.files.get("file")
+    if data is None:
+        if "file" in upload.fields:
             msg = "'file' arrived as a text field; send it as a file part (with a filename)"
         else:
             msg = "the multipart body has no 'file' part"
         raise BadRequest(msg, code="missing_file")
-    stream = upload.stream
-    data = stream.getvalue() if hasattr(stream, "getvalue") else stream.read()
     if not data:
         msg = "the 'file' part is empty"
         raise BadRequest(msg, code="empty_file")
     g.facts["source_bytes"] = len(data)
-    return data
+    return data, upload.fields
 
 
 @bp.get("/health")
