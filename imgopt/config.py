@@ -101,7 +101,7 @@ class Settings:
         "MAX_SOURCE_PIXELS", 50_000_000, _int_in(1), "largest source width x height (x frames)"
     )
     max_decode_mb: int = _setting(
-        "MAX_DECODE_MB", 256, _int_in(16, 16384), "largest pixel memory one conversion may need, MiB"
+        "MAX_DECODE_MB", 384, _int_in(16, 16384), "largest pixel memory one conversion may need, MiB"
     )
     max_frames: int = _setting("MAX_FRAMES", 300, _int_in(1, 100_000), "most frames in an animation")
     max_dimension: int = _setting(

@@ -39,6 +39,19 @@ TRANSPOSE_FOR_ORIENTATION = {
     8: (Image.Transpose.ROTATE_90,),
 }
 LOSSLESS_WEBP_EFFORT = 75
+# Peak memory of a conversion over the bytes of its decoded frame, by source format, measured with
+# bench/large.py at ~48 MP (docs/performance.md); the WebP decoder keeps several full-size canvases.
+PEAK_MEMORY_FACTOR = {
+    "JPEG": 2.5,
+    "PNG": 1.3,
+    "GIF": 1.3,
+    "BMP": 1.3,
+    "TIFF": 1.4,
+    "HEIF": 1.9,
+    "AVIF": 2.0,
+    "WEBP": 4.0,
+}
+ALPHA_MODES = ("RGBA", "LA", "La", "RGBa", "PA")
 AVIF_QUALITY_OFFSET = 2
 # Encoder throughput in megapixels per second on one core of our 2-core machine with the other core busy,
 # rounded down from bench measurements (docs/performance.md); used only to refuse hopeless requests.
@@ -73,7 +86,7 @@ class PipelineSettings:
     avif_codec: str = "aom"
     avif_speed: int = 9
     # Largest estimated pixel memory for one conversion (decoded frame plus output frames), bytes.
-    max_decode_bytes: int = 256 * 1024 * 1024
+    max_decode_bytes: int = 384 * 1024 * 1024
     # Longest estimated encode a request may ask for; kept well inside gunicorn's worker timeout.
     max_encode_seconds: float = 30.0
     # ICC profile assumed for CMYK images that carry none.
@@ -234,8 +247,9 @@ def check_output_size(plan: Geometry, options: ConvertOptions) -> None:
 
 
 def pixel_bytes(mode: str) -> int:
-    """Bytes Pillow holds per pixel in ``mode`` (RGB and LA are stored in four bytes)."""
-    if mode in ("1", "L", "P"):
+    """Bytes per pixel of the working image for ``mode`` (Pillow stores RGB and LA in four; palette
+    images become RGB or RGBA)."""
+    if mode in ("1", "L"):
         return 1
     if mode.startswith("I;16"):
         return 2
@@ -245,11 +259,15 @@ def pixel_bytes(mode: str) -> int:
 def check_memory(source: Image.Image, frames: int, plan: Geometry, settings: PipelineSettings) -> None:
     """Refuse, before decoding, what would need more pixel memory than the per-worker budget.
 
-    JPEG is counted at its draft size. One source frame is in memory at a time; every output frame is kept
-    until encoding. An enlarged strip (1x100000 to a width of 4096) is caught here too.
+    JPEG is counted at its draft size. The decoded frame is multiplied by the peak-to-pixels factor measured
+    for its format; every output frame is kept until encoding. An enlarged strip (1x100000 to a width of
+    4096) is caught here too.
     """
     width, height = source.size
-    needed = width * height * pixel_bytes(source.mode)
+    factor = PEAK_MEMORY_FACTOR.get(source.format or "", 2.5)
+    if source.mode in ALPHA_MODES:
+        factor += 1  # resizing with alpha works on a premultiplied copy
+    needed = int(width * height * pixel_bytes(source.mode) * factor)
     needed += plan.canvas[0] * plan.canvas[1] * 4 * frames
     if needed > settings.max_decode_bytes:
         mib = 1024 * 1024

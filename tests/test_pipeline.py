@@ -102,3 +102,27 @@ def test_source_over_the_pixel_limit_is_refused_before_decoding():
         convert(data, ConvertOptions(), PipelineSettings(max_source_pixels=9_999))
     assert caught.value.status == 422
     assert "MAX_SOURCE_PIXELS" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "refused"),
+    [("PNG", "RGB", False), ("PNG", "RGBA", True), ("WEBP", "RGB", True), ("JPEG", "RGB", False)],
+)
+def test_memory_budget_counts_each_formats_measured_peak(fmt, mode, refused):
+    # 2000x2000 = 4 MP: 15 MiB of RGB pixels; the PNG RGB peak (x1.3) fits 24 MiB, RGBA (x2.3) and WebP
+    # (x4) do not; JPEG is drafted to 1/8 for the 200 px output.
+    data = images.encode(Image.new(mode, (2000, 2000), "red"), fmt)
+    settings = PipelineSettings(max_decode_bytes=24 * 1024 * 1024)
+    if refused:
+        with pytest.raises(ImageTooLarge, match="MAX_DECODE_MB"):
+            convert(data, ConvertOptions(width=200), settings)
+    else:
+        assert convert(data, ConvertOptions(width=200), settings).width == 200
+
+
+def test_encode_time_estimate_refuses_hopeless_outputs():
+    settings = PipelineSettings(max_encode_seconds=1.0)
+    with pytest.raises(ImageTooLarge) as caught:
+        convert(images.jpeg((64, 48)), ConvertOptions(format="avif", width=4096, enlarge=True), settings)
+    assert caught.value.code == "output_too_large"
+    assert convert(images.jpeg((64, 48)), ConvertOptions(format="avif", width=256, enlarge=True), settings)
