@@ -216,7 +216,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3, help="passes over the photos per round and side")
     parser.add_argument("--smoke", action="store_true", help="a few seconds on small generated images")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
     args = parser.parse_args()
+    server_env = dict(item.split("=", 1) for item in args.env)
     if args.smoke:
         args.rounds, args.reps = 1, 1
     photos = corpus_photos(args.corpus) if args.corpus else generated_photos(args.smoke)
@@ -229,7 +231,7 @@ def main() -> None:
     runs: dict[tuple[str, str], list[dict]] = {}
     context = multiprocessing.get_context("fork")
     with tempfile.TemporaryDirectory() as tmp, context.Pool(2, _bound_init, (photos,)) as pool:
-        server = start_gunicorn(Path(tmp) / "bench", WEB_CONCURRENCY="2", LOG_LEVEL="warning")
+        server = start_gunicorn(Path(tmp) / "bench", WEB_CONCURRENCY="2", LOG_LEVEL="warning", **server_env)
         try:
             bodies = {mix.name: [multipart(photo, mix) for photo in photos] for mix in MIXES}
             for mix in MIXES:  # warm-up: imports, caches, first-touch memory on both sides
