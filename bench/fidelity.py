@@ -13,8 +13,9 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageCms, ImageStat
 
+from imgopt.colour import load_cmyk_profile
 from imgopt.options import ConvertOptions
-from imgopt.pipeline import PipelineSettings, convert, load_cmyk_profile
+from imgopt.pipeline import PipelineSettings, convert
 from tests import icc, images
 from tests.test_fidelity import FILES, colourful, stored_jpeg
 

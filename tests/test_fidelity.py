@@ -14,9 +14,10 @@ import pytest
 from PIL import Image, ImageChops, ImageCms, ImageStat
 
 from imgopt import geometry
+from imgopt.colour import load_cmyk_profile, normalise_mode
 from imgopt.errors import ImageTooLarge
 from imgopt.options import ConvertOptions
-from imgopt.pipeline import PipelineSettings, convert, load_cmyk_profile, normalise_mode
+from imgopt.pipeline import PipelineSettings, convert
 from tests import icc, images
 
 SETTINGS = PipelineSettings()

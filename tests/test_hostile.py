@@ -242,7 +242,7 @@ def test_filenames_never_become_paths(live_server, tmp_path):
 
 def test_large_uploads_leave_no_temporary_files(live_server):
     data = images.encode(images.gradient((900, 900)), "PNG", compress_level=0)
-    assert len(data) > 1_000_000  # Werkzeug would spool this to disk
+    assert len(data) > 1_000_000  # Werkzeug's own parser would have spooled this to a temporary file
     assert post(live_server, data, width=100).status_code == 200
     assert list(live_server.tmp_dir.iterdir()) == []
 
