@@ -165,9 +165,9 @@ def worst_cases(server: LiveServer) -> list[dict]:
         frames.append(frame)
     gif = io.BytesIO()
     frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:], duration=40, loop=0)
-    mid = io.BytesIO()  # 33 MP: the largest source MAX_DECODE_MB lets through at its original size
-    mid_ramp = ramp.resize((7000, 4700))
-    Image.merge("RGB", [mid_ramp, Image.effect_noise((7000, 4700), 12), mid_ramp]).save(
+    mid = io.BytesIO()  # 24 MP: about the largest JPEG MAX_DECODE_MB (384) admits at its original size
+    mid_ramp = ramp.resize((6000, 4000))
+    Image.merge("RGB", [mid_ramp, Image.effect_noise((6000, 4000), 12), mid_ramp]).save(
         mid, "JPEG", quality=80
     )
     small = noise_jpeg((640, 480))
