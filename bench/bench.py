@@ -26,7 +26,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from bench.server import LiveServer, start_gunicorn, stop_gunicorn
+from bench.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
 WEBP_METHOD = 4  # the service's default WEBP_METHOD; both sides use it
 ORIENTATION = 0x0112
@@ -173,19 +173,6 @@ def run_service(server: LiveServer, bodies: list[tuple[bytes, str]], reps: int, 
         "bytes": sizes,
         "latencies": latencies,
     }
-
-
-def memory_of(pid: int) -> dict[str, float]:
-    """Peak RSS (VmHWM), current RSS and PSS of a process, MiB."""
-    facts = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmHWM", "VmRSS"):
-            facts[key] = int(value.split()[0]) / 1024
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            facts["Pss"] = int(line.split()[1]) / 1024
-    return facts
 
 
 # --- report ----------------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from bench.bench import MIXES, corpus_photos, generated_photos, memory_of, multipart, run_service
-from bench.server import start_gunicorn, stop_gunicorn
+from bench.bench import MIXES, corpus_photos, generated_photos, multipart, run_service
+from bench.server import memory_of, start_gunicorn, stop_gunicorn
 
 JEMALLOC = next(
     (str(path) for path in Path("/usr/lib").glob("*/libjemalloc.so.2")),

@@ -50,6 +50,19 @@ class LiveServer:
         return [int(pid) for pid in path.read_text().split()]
 
 
+def memory_of(pid: int) -> dict[str, float]:
+    """Peak RSS (VmHWM), current RSS and PSS of a process, MiB, read from /proc."""
+    facts: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmHWM", "VmRSS"):
+            facts[key] = int(value.split()[0]) / 1024
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            facts["Pss"] = int(line.split()[1]) / 1024
+    return facts
+
+
 def server_environment(port: int, **overrides: str) -> dict[str, str]:
     """The environment for a test gunicorn: a token, loopback, two workers, no stray .env."""
     env = {key: value for key, value in os.environ.items() if key not in {"PORT", "HOST"}}

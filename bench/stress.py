@@ -21,7 +21,7 @@ from pathlib import Path
 import requests
 from PIL import Image, ImageDraw
 
-from bench.server import LiveServer, start_gunicorn, stop_gunicorn
+from bench.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
 
 def noise_jpeg(size: tuple[int, int], quality: int = 90) -> bytes:
@@ -222,12 +222,11 @@ def worst_cases(server: LiveServer) -> list[dict]:
 
 
 def worker_rss(server: LiveServer) -> dict[int, int]:
+    """Current RSS of each live worker, MiB (a worker recycled mid-read is skipped)."""
     rss = {}
     for pid in server.worker_pids():
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    rss[pid] = int(line.split()[1]) // 1024
+            rss[pid] = int(memory_of(pid)["VmRSS"])
         except OSError:
             continue
     return rss

@@ -29,7 +29,6 @@ HTTP_ERROR_CODES = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
-    413: "payload_too_large",
     415: "unsupported_format",
 }
 logger = logging.getLogger("imgopt.views")
@@ -188,14 +187,11 @@ def domain_error(error: ImgoptError) -> Response:
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException) -> Response:
-    """Werkzeug's own errors (404, 405, 413, ...) in our JSON shape."""
+    """Werkzeug's own errors (routing: 404, 405) in our JSON shape."""
     status = error.code or 500
     code = HTTP_ERROR_CODES.get(status, "http_error")
     message = error.description or error.name
-    if status == 413:
-        limit = runtime().settings.max_upload_mb
-        message = f"the request body is larger than {limit} MiB (MAX_UPLOAD_MB)"
-    elif status == 404:
+    if status == 404:
         message = f"there is no {request.path}; the routes are POST /convert, GET /health and GET /ready"
     elif status == 405:
         message = f"{request.method} is not allowed on {request.path}"
@@ -219,6 +215,4 @@ def error_response(status: int, code: str, message: str, *, auth: bool = False) 
     response.status_code = status
     if auth:
         response.headers["WWW-Authenticate"] = 'Bearer realm="imgopt"'
-    if status in (400, 413) and request.content_length:
-        response.headers["Connection"] = "close"
     return response

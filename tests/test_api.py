@@ -136,12 +136,31 @@ def test_bad_tokens_get_401_with_www_authenticate(client, header):
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_token_is_checked_before_the_body_is_parsed(client, monkeypatch):
-    parsed = []
-    monkeypatch.setattr("flask.Request._load_form_data", lambda request: parsed.append(True))
+@pytest.fixture
+def body_reads(monkeypatch):
+    """Record every call of read_body, the only place the request body is read."""
+    from imgopt import views
+
+    calls = []
+    real = views.read_body
+
+    def recording(*args, **kwargs):
+        calls.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, "read_body", recording)
+    return calls
+
+
+def test_token_is_checked_before_the_body_is_read(client, body_reads):
     response = upload(client, {"Authorization": "Bearer wrong"})
     assert_json_error(response, 401, "unauthorized")
-    assert parsed == []
+    assert body_reads == []
+
+
+def test_the_body_is_read_once_the_token_is_right(client, auth, body_reads):
+    assert upload(client, auth).status_code == 200
+    assert body_reads == [True]
 
 
 def test_bearer_scheme_is_case_insensitive(client):

@@ -8,7 +8,6 @@ import signal
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -16,19 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from bench.server import memory_of
 from tests import hostile, images
 from tests.conftest import TOKEN, start_gunicorn, stop_gunicorn
 
 CORPUS = hostile.corpus()
 SEEDS = hostile.seeds()
 BOMBS = ["png-claims-60000x60000", "gif-huge-screen", "gif-10000-frames", "jpeg-claims-65000x65000"]
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def assert_answer(response: requests.Response) -> None:
@@ -60,7 +53,7 @@ def test_bombs_are_refused_fast_without_memory_growth(live_server, name):
     pids = live_server.worker_pids()
     post(live_server, images.jpeg())  # warm both workers' code paths
     post(live_server, images.jpeg())
-    before = {pid: rss_kib(pid) for pid in pids}
+    before = {pid: memory_of(pid)["VmRSS"] for pid in pids}
     for _ in range(4):  # reach both workers
         started = time.monotonic()
         response = post(live_server, CORPUS[name])
@@ -68,7 +61,7 @@ def test_bombs_are_refused_fast_without_memory_growth(live_server, name):
         assert response.status_code == 422, response.text
         assert response.json()["error"]["code"] in ("image_too_large", "too_many_frames")
     for pid, rss in before.items():
-        assert rss_kib(pid) - rss < 8 * 1024, "a refused bomb must not grow the worker"
+        assert memory_of(pid)["VmRSS"] - rss < 8, "a refused bomb must not grow the worker (MiB)"
 
 
 @pytest.mark.parametrize("fmt", ["webp", "avif"])
