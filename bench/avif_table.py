@@ -19,7 +19,8 @@ from pathlib import Path
 from PIL import Image
 
 from imgopt.options import ConvertOptions
-from imgopt.pipeline import PipelineSettings, convert, register_plugins
+from imgopt.pipeline import PipelineSettings, convert
+from imgopt.source import register_plugins
 
 # (codec, speed, quality); rav1e speed 6 at q80 is what the Rust service used: the baseline.
 GRID = [

@@ -18,12 +18,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from imgopt.pipeline import register_plugins
+from imgopt.source import register_plugins
 
 MEASURE = """
 import json, sys, time
 from imgopt.options import ConvertOptions
-from imgopt.pipeline import PipelineSettings, convert, register_plugins
+from imgopt.pipeline import PipelineSettings, convert
+from imgopt.source import register_plugins
 from imgopt.errors import ImgoptError
 def hwm():  # VmHWM: peak RSS of this process (fresh after exec, unlike ru_maxrss)
     for line in open("/proc/self/status"):

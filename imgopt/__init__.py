@@ -10,8 +10,8 @@ from . import views
 from .config import ConfigError, Settings
 from .logs import configure_logging
 from .middleware import DrainUnreadBody
-from .pipeline import register_plugins
 from .runtime import Runtime
+from .source import register_plugins
 
 __all__ = ["ConfigError", "Settings", "create_app"]
 

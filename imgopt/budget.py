@@ -6,16 +6,14 @@ The memory and time figures are estimates from measured per-format factors and e
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
 from PIL import Image
 
 from .errors import ImageTooLarge, UnprocessableImage
 from .geometry import Geometry
 from .options import ConvertOptions
-
-if TYPE_CHECKING:
-    from .pipeline import PipelineSettings
+from .pipeline_settings import PipelineSettings
 
 # WebP's format cannot hold a side longer than this.
 WEBP_MAX_SIDE = 16383
@@ -88,19 +86,19 @@ def pixel_bytes(mode: str) -> int:
     return 4
 
 
-def check_memory(source: Image.Image, frames: int, plan: Geometry, settings: PipelineSettings) -> None:
+def check_memory(source: Image.Image, output_pixels: int, settings: PipelineSettings) -> None:
     """Refuse, before decoding, what would need more pixel memory than the per-worker budget.
 
     JPEG is counted at its draft size. The decoded frame is multiplied by the peak-to-pixels factor measured
-    for its format; every output frame is kept until encoding. An enlarged strip (1x100000 to a width of
-    4096) is caught here too.
+    for its format; ``output_pixels`` (every output frame of every output, width x height summed) are kept
+    until encoding. An enlarged strip (1x100000 to a width of 4096) is caught here too.
     """
     width, height = source.size
     factor = PEAK_MEMORY_FACTOR.get(source.format or "", 2.5)
     if source.mode in ALPHA_MODES:
         factor += 1  # resizing with alpha works on a premultiplied copy
     needed = int(width * height * pixel_bytes(source.mode) * factor)
-    needed += plan.canvas[0] * plan.canvas[1] * 4 * frames
+    needed += output_pixels * 4
     if needed > settings.max_decode_bytes:
         mib = 1024 * 1024
         msg = (
@@ -133,15 +131,22 @@ def avif_megapixels_per_second(codec: str, speed: int) -> float:
 
 
 def check_encode_time(
-    plan: Geometry, frames: int, options: ConvertOptions, settings: PipelineSettings
+    outputs: Iterable[tuple[Geometry, int, ConvertOptions]], settings: PipelineSettings
 ) -> None:
-    """Refuse up front an output that could not be encoded well inside the worker timeout."""
-    seconds = estimate_encode_seconds(plan, frames, options, settings)
+    """Refuse up front outputs (plan, frames, options) that together could not be encoded well inside the
+    worker timeout."""
+    outputs = list(outputs)
+    seconds = sum(estimate_encode_seconds(plan, frames, opts, settings) for plan, frames, opts in outputs)
     if seconds > settings.max_encode_seconds:
-        width, height = plan.canvas
-        what = f"{width}x{height}" + (f" x {frames} frames" if frames > 1 else "")
+        if len(outputs) == 1:
+            plan, frames, options = outputs[0]
+            width, height = plan.canvas
+            what = f"{width}x{height}" + (f" x {frames} frames" if frames > 1 else "")
+            what = f"{what} as {options.format.upper()}"
+        else:
+            what = f"these {len(outputs)} renditions"
         msg = (
-            f"encoding {what} as {options.format.upper()} would take about {seconds:.0f} s, over the "
-            f"{settings.max_encode_seconds:.0f} s limit (half of TIMEOUT); ask for a smaller width or height"
+            f"encoding {what} would take about {seconds:.0f} s, over the "
+            f"{settings.max_encode_seconds:.0f} s limit (half of TIMEOUT); ask for smaller or fewer outputs"
         )
         raise ImageTooLarge(msg, code="output_too_large")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from .options import ConvertOptions
-
-if TYPE_CHECKING:
-    from .pipeline import PipelineSettings
+from .pipeline_settings import PipelineSettings
+from .source import register_plugins
 
 MEDIA_TYPES = {"webp": "image/webp", "avif": "image/avif", "jpeg": "image/jpeg", "png": "image/png"}
 
@@ -114,3 +112,16 @@ def _encode_png(buffer, frames, loop, options, settings) -> None:
 
 
 ENCODERS = {"webp": _encode_webp, "avif": _encode_avif, "jpeg": _encode_jpeg, "png": _encode_png}
+
+
+def encoders_problem(avif_codec: str) -> str | None:
+    """Why the configured encoders cannot run here, or None when they all can."""
+    register_plugins()
+    from pillow_avif import _avif
+
+    if not _avif.encoder_codec_available(avif_codec):
+        return f"the AVIF encoder {avif_codec!r} is not built into pillow-avif-plugin here"
+    missing = [name for name in ("WEBP", "AVIF", "JPEG", "PNG") if name not in Image.SAVE]
+    if missing:
+        return f"Pillow lacks the {', '.join(missing)} encoder"
+    return None

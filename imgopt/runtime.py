@@ -6,9 +6,10 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 
-from . import pipeline
 from .config import Settings
+from .encoders import encoders_problem
 from .metrics import Metrics
+from .pipeline_settings import PipelineSettings
 
 
 def package_version() -> str:
@@ -24,7 +25,7 @@ class Runtime:
     """Settings and state shared by every request of one app."""
 
     settings: Settings
-    pipeline: pipeline.PipelineSettings
+    pipeline: PipelineSettings
     metrics: Metrics
     version: str = field(default_factory=package_version)
     started: float = field(default_factory=time.monotonic)
@@ -34,7 +35,7 @@ class Runtime:
         """Derive the pipeline's settings from the service's."""
         return cls(
             settings=settings,
-            pipeline=pipeline.PipelineSettings(
+            pipeline=PipelineSettings(
                 max_source_pixels=settings.max_source_pixels,
                 max_frames=settings.max_frames,
                 max_decode_bytes=settings.max_decode_mb * 1024 * 1024,
@@ -53,4 +54,4 @@ class Runtime:
 
     def readiness_problem(self) -> str | None:
         """Why this app cannot convert right now, or None when it can."""
-        return pipeline.encoders_problem(self.pipeline.avif_codec)
+        return encoders_problem(self.pipeline.avif_codec)
