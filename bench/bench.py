@@ -5,7 +5,11 @@ clients sending multipart uploads. The bound is the plainest good Pillow pipelin
 target box, exif_transpose, Lanczos with reducing_gap 3.0, the same WebP settings) in 2 processes with no
 HTTP. Rounds alternate service and bound for each mix so machine noise hits both alike.
 
+Then the `cms` mix (bench/sets.py): one /variants request per photo against eight /convert requests, and
+/info against a 1200 px /convert, and the placeholder's cost.
+
     .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
+        [--only web,thumbnails,cms,info]
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from bench import sets
 from bench.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
 WEBP_METHOD = 4  # the service's default WEBP_METHOD; both sides use it
@@ -65,9 +70,9 @@ def generated_photos(smoke: bool) -> list[bytes]:
     return photos
 
 
-def corpus_photos(folder: Path) -> list[bytes]:
+def corpus_paths(folder: Path) -> list[Path]:
     suffixes = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".tif", ".tiff")
-    return [path.read_bytes() for path in sorted(folder.iterdir()) if path.suffix.lower() in suffixes]
+    return [path for path in sorted(folder.iterdir()) if path.suffix.lower() in suffixes]
 
 
 # --- the bound -------------------------------------------------------------------------------------------
@@ -204,28 +209,72 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="a few seconds on small generated images")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
+    parser.add_argument("--only", default="web,thumbnails,cms,info", help="comma-separated parts to run")
     args = parser.parse_args()
     server_env = dict(item.split("=", 1) for item in args.env)
+    parts = set(args.only.split(","))
     if args.smoke:
         args.rounds, args.reps = 1, 1
-    photos = corpus_photos(args.corpus) if args.corpus else generated_photos(args.smoke)
+    paths = corpus_paths(args.corpus) if args.corpus else None
+    photos = [path.read_bytes() for path in paths] if paths else generated_photos(args.smoke)
+    names = sets.names_of(paths, len(photos))
     source = str(args.corpus) if args.corpus else "generated"
     print(
         f"{len(photos)} photos ({source}), {args.rounds} rounds x {args.reps} passes per mix and side",
         flush=True,
     )
+    report = {
+        "machine": {"cpus": multiprocessing.cpu_count(), "python": platform.python_version()},
+        "photos": len(photos),
+        "source": source,
+        "rounds": args.rounds,
+        "reps": args.reps,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        mixes = [mix for mix in MIXES if mix.name in parts]
+        if mixes:
+            report.update(bound_mixes(Path(tmp), photos, mixes, args, server_env))
+        if parts & {"cms", "info"}:
+            report.update(set_mixes(Path(tmp), photos, names, args, server_env))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+        print(f"JSON written to {args.json}")
 
+
+def set_mixes(tmp: Path, photos: list[bytes], names: list[str], args, server_env) -> dict:
+    """The cms mix on two servers, then /info against /convert and the placeholder's cost."""
+    report: dict = {}
+    parts = set(args.only.split(","))
+    env = {"WEB_CONCURRENCY": "2", "LOG_LEVEL": "warning", **server_env}
+    sets_server = start_gunicorn(tmp / "sets", **env)
+    singles_server = start_gunicorn(tmp / "singles", **env)
+    try:
+        if "cms" in parts:
+            report["cms"] = sets.cms_mix(sets_server, singles_server, photos, args.rounds, args.reps)
+        if "info" in parts:
+            report["info"] = sets.info_costs(singles_server, photos, names, 3 if args.smoke else 7)
+            report["placeholder"] = sets.placeholder_costs(photos, names)
+    finally:
+        stop_gunicorn(sets_server)
+        stop_gunicorn(singles_server)
+    sets.print_report(report.get("cms"), report.get("info", []), report.get("placeholder", []))
+    return report
+
+
+def bound_mixes(tmp: Path, photos: list[bytes], mixes: list[Mix], args, server_env) -> dict:
+    """The service against the raw Pillow bound for each mix, interleaved."""
     runs: dict[tuple[str, str], list[dict]] = {}
     context = multiprocessing.get_context("fork")
-    with tempfile.TemporaryDirectory() as tmp, context.Pool(2, _bound_init, (photos,)) as pool:
-        server = start_gunicorn(Path(tmp) / "bench", WEB_CONCURRENCY="2", LOG_LEVEL="warning", **server_env)
+    with context.Pool(2, _bound_init, (photos,)) as pool:
+        server = start_gunicorn(tmp / "bench", WEB_CONCURRENCY="2", LOG_LEVEL="warning", **server_env)
         try:
-            bodies = {mix.name: [multipart(photo, mix) for photo in photos] for mix in MIXES}
-            for mix in MIXES:  # warm-up: imports, caches, first-touch memory on both sides
+            bodies = {mix.name: [multipart(photo, mix) for photo in photos] for mix in mixes}
+            for mix in mixes:  # warm-up: imports, caches, first-touch memory on both sides
                 run_service(server, bodies[mix.name][:2], 1)
                 run_bound(pool, photos[:2], mix, 1)
             for round_index in range(args.rounds):
-                for mix in MIXES:
+                for mix in mixes:
                     order = ("service", "bound") if round_index % 2 == 0 else ("bound", "service")
                     for side in order:
                         if side == "service":
@@ -239,12 +288,7 @@ def main() -> None:
         finally:
             stop_gunicorn(server)
 
-    report = {
-        "machine": {"cpus": multiprocessing.cpu_count(), "python": platform.python_version()},
-        "photos": len(photos),
-        "source": source,
-        "rounds": args.rounds,
-        "reps": args.reps,
+    report: dict = {
         "mixes": {},
         "workers_mib": {
             str(pid): {k: round(v, 1) for k, v in facts.items()} for pid, facts in workers.items()
@@ -256,7 +300,7 @@ def main() -> None:
         "| bound | bytes ratio |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    for mix in MIXES:
+    for mix in mixes:
         service = summarise(runs[(mix.name, "service")])
         bound = summarise(runs[(mix.name, "bound")])
         ratio = service["per_second"] / bound["per_second"]
@@ -277,10 +321,7 @@ def main() -> None:
     print(f"\nworker peak RSS (VmHWM) max {peak:.1f} MiB; worker PSS now max {pss:.1f} MiB; master {master}")
     report["worker_peak_rss_mib"] = peak
     report["worker_pss_mib"] = pss
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2))
-        print(f"JSON written to {args.json}")
+    return report
 
 
 if __name__ == "__main__":

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PIL import Image
-
 from .errors import ImageTooLarge, UnprocessableImage
 from .geometry import Geometry
 from .options import ConvertOptions
 from .pipeline_settings import PipelineSettings
 
-# WebP's format cannot hold a side longer than this.
-WEBP_MAX_SIDE = 16383
+# The longest side each output format can hold: WebP's header has 14 bits; libavif (what browsers decode
+# AVIF with) refuses sides over 32768 by default, and the AV1 encoder fails beyond 65536; JPEG has 16 bits.
+MAX_OUTPUT_SIDE = {"webp": 16383, "avif": 32768, "jpeg": 65535}
 
 
 # Peak memory of a conversion over the bytes of its decoded frame, by source format, measured with
@@ -68,11 +67,10 @@ def check_source_size(size: tuple[int, int], frames: int, settings: PipelineSett
 def check_output_size(plan: Geometry, options: ConvertOptions) -> None:
     """Refuse up front an output the chosen encoder cannot represent."""
     width, height = plan.canvas
-    if options.format == "webp" and max(width, height) > WEBP_MAX_SIDE:
-        msg = (
-            f"a {width}x{height} output exceeds WebP's {WEBP_MAX_SIDE} px side limit; "
-            "ask for a smaller width or height"
-        )
+    limit = MAX_OUTPUT_SIDE.get(options.format)
+    if limit is not None and max(width, height) > limit:
+        name = options.format.upper() if options.format != "webp" else "WebP"
+        msg = f"a {width}x{height} output exceeds {name}'s {limit} px side limit; ask for a smaller size"
         raise ImageTooLarge(msg, code="output_too_large")
 
 
@@ -86,23 +84,30 @@ def pixel_bytes(mode: str) -> int:
     return 4
 
 
-def check_memory(source: Image.Image, output_pixels: int, settings: PipelineSettings) -> None:
+def check_memory(
+    source_format: str | None,
+    mode: str,
+    decoded_size: tuple[int, int],
+    output_pixels: int,
+    settings: PipelineSettings,
+) -> None:
     """Refuse, before decoding, what would need more pixel memory than the per-worker budget.
 
-    JPEG is counted at its draft size. The decoded frame is multiplied by the peak-to-pixels factor measured
-    for its format; ``output_pixels`` (every output frame of every output, width x height summed) are kept
-    until encoding. An enlarged strip (1x100000 to a width of 4096) is caught here too.
+    ``decoded_size`` is what the decoder will produce (JPEG's draft size). The decoded frame is multiplied by
+    the peak-to-pixels factor measured for its format; ``output_pixels`` (every output frame of every output,
+    width x height summed) are kept until encoding. An enlarged strip (1x100000 to a width of 4096) is
+    caught here too.
     """
-    width, height = source.size
-    factor = PEAK_MEMORY_FACTOR.get(source.format or "", 2.5)
-    if source.mode in ALPHA_MODES:
+    width, height = decoded_size
+    factor = PEAK_MEMORY_FACTOR.get(source_format or "", 2.5)
+    if mode in ALPHA_MODES:
         factor += 1  # resizing with alpha works on a premultiplied copy
-    needed = int(width * height * pixel_bytes(source.mode) * factor)
+    needed = int(width * height * pixel_bytes(mode) * factor)
     needed += output_pixels * 4
     if needed > settings.max_decode_bytes:
         mib = 1024 * 1024
         msg = (
-            f"converting this {width}x{height} {source.format} would need about {needed // mib} MiB of "
+            f"converting this {width}x{height} {source_format} would need about {needed // mib} MiB of "
             f"pixel memory; the limit is {settings.max_decode_bytes // mib} MiB (MAX_DECODE_MB). "
             "Send a smaller image, or a JPEG, which is decoded at reduced size"
         )

@@ -104,6 +104,9 @@ class Settings:
         "MAX_DECODE_MB", 384, _int_in(16, 16384), "largest pixel memory one conversion may need, MiB"
     )
     max_frames: int = _setting("MAX_FRAMES", 300, _int_in(1, 100_000), "most frames in an animation")
+    max_variants: int = _setting(
+        "MAX_VARIANTS", 16, _int_in(1, 64), "most renditions one POST /variants may ask for"
+    )
     max_dimension: int = _setting(
         "MAX_DIMENSION", 4096, _int_in(1, 16383), "largest width or height a caller may ask for"
     )

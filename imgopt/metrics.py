@@ -47,6 +47,12 @@ class Metrics:
         self.bytes_out = Counter(
             "imgopt_response_bytes", "Response body bytes sent.", ["route"], registry=self.registry
         )
+        self.outputs = Counter(
+            "imgopt_outputs",
+            "Images produced, by route and output format (one per /convert, one per /variants rendition).",
+            ["route", "format"],
+            registry=self.registry,
+        )
         self.rejections = Counter(
             "imgopt_rejections", "Requests refused, by error code.", ["code"], registry=self.registry
         )
@@ -61,6 +67,11 @@ class Metrics:
         self.bytes_out.labels(route).inc(bytes_out)
         if "error_code" in facts:
             self.rejections.labels(facts["error_code"]).inc()
+
+    def count_outputs(self, route: str, formats: list[str]) -> None:
+        """Count the images one successful request produced."""
+        for fmt in formats:
+            self.outputs.labels(route, fmt).inc()
 
     def render(self) -> bytes:
         """The exposition text for every worker's samples."""

@@ -14,6 +14,8 @@ from .errors import InvalidOption
 OUTPUT_FORMATS = ("webp", "avif", "jpeg", "png")
 FORMAT_ALIASES = {"jpg": "jpeg"}
 FITS = ("fill", "inside", "cover", "contain")
+# Every field that shapes an output, in the order the docs list them.
+OPTION_FIELDS = ("format", "quality", "width", "height", "fit", "enlarge", "lossless", "animated")
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 

@@ -61,7 +61,9 @@ def convert(data: bytes, options: ConvertOptions, settings: PipelineSettings) ->
         plan = geometry.plan(oriented_size(source.size, orientation), options)
         check_output_size(plan, options)
         apply_draft(source, plan.scaled_source, orientation)
-        check_memory(source, plan.canvas[0] * plan.canvas[1] * frame_count, settings)
+        check_memory(
+            source.format, source.mode, source.size, plan.canvas[0] * plan.canvas[1] * frame_count, settings
+        )
         check_encode_time([(plan, frame_count, options)], settings)
         profile = source.info.get("icc_profile")
         frames = [

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import hmac
+import json
 import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import pipeline
+from . import pipeline, renditions
 from .errors import BadRequest, ImgoptError, Unauthorized
 from .logs import log_request
 from .options import parse_options
+from .renditions import RenditionSet
 from .runtime import Runtime
 from .uploads import boundary_of, parse_multipart, read_body
+from .variants import parse_variants
 
 bp = Blueprint("imgopt", __name__)
 
@@ -126,10 +131,107 @@ def convert() -> Response:
     )
     if result.notes:
         g.facts["notes"] = list(result.notes)
+    state.metrics.count_outputs("/convert", [result.format])
     response = Response(result.data, mimetype=result.media_type)
     response.headers["X-Image-Width"] = str(result.width)
     response.headers["X-Image-Height"] = str(result.height)
     return response
+
+
+@bp.post("/variants")
+@require_token
+def variants() -> Response:
+    """Make several renditions of one upload, with the source's facts and placeholder, as one JSON body."""
+    state = runtime()
+    started = time.perf_counter()
+    data, fields = read_upload()
+    g.facts["upload_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    requests = parse_variants(
+        fields,
+        max_variants=state.settings.max_variants,
+        default_quality=state.settings.default_quality,
+        max_dimension=state.settings.max_dimension,
+    )
+    g.facts["variants"] = len(requests)
+    started = time.perf_counter()
+    result = renditions.render_set(data, requests, state.pipeline)
+    record_set_facts(result, started)
+    formats = [rendition.format for rendition in result.renditions]
+    g.facts["outputs"] = {fmt: formats.count(fmt) for fmt in dict.fromkeys(formats)}
+    g.facts["output_bytes"] = sum(len(rendition.data) for rendition in result.renditions)
+    state.metrics.count_outputs("/variants", formats)
+    body, length = rendition_set_body(result)
+    response = Response(body, mimetype="application/json")
+    response.content_length = length
+    return response
+
+
+@bp.post("/info")
+@require_token
+def info() -> Response:
+    """The upload's facts and placeholder, decoding no more than the placeholder needs."""
+    state = runtime()
+    started = time.perf_counter()
+    data, _fields = read_upload()
+    g.facts["upload_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    started = time.perf_counter()
+    result = renditions.describe(data, state.pipeline)
+    record_set_facts(result, started)
+    return jsonify(source=asdict(result.source), placeholder=asdict(result.placeholder))
+
+
+def record_set_facts(result: RenditionSet, started: float) -> None:
+    """Log facts shared by /variants and /info."""
+    g.facts.update(
+        source_format=result.source.format,
+        source_size=f"{result.source.width}x{result.source.height}",
+        frames=result.source.frames,
+        decodes=len(result.decoded_sizes),
+        pipeline_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+    if result.notes:
+        g.facts["notes"] = list(result.notes)
+
+
+# Raw bytes per base64 chunk of the streamed /variants body (a multiple of 3, so chunks join cleanly).
+BASE64_CHUNK = 3 * 256 * 1024
+
+
+def rendition_set_body(result: RenditionSet) -> tuple[Iterator[bytes], int]:
+    """The /variants JSON body as a stream, and its exact length.
+
+    Each rendition's bytes are base64-encoded a chunk at a time as the body is sent, so the worker never holds
+    a second, larger copy of every output at once.
+    """
+    head = json.dumps({"source": asdict(result.source), "placeholder": asdict(result.placeholder)})
+    opening = head[:-1].encode() + b', "variants": ['
+    parts = []
+    for index, rendition in enumerate(result.renditions):
+        meta = {
+            "name": rendition.name,
+            "format": rendition.format,
+            "media_type": rendition.media_type,
+            "width": rendition.width,
+            "height": rendition.height,
+            "frames": rendition.frames,
+            "bytes": len(rendition.data),
+            "data": "",
+        }
+        # Everything up to the opening quote of "data"; the comma separates it from the previous rendition.
+        parts.append(((b"," if index else b"") + json.dumps(meta)[:-2].encode(), rendition.data))
+    length = len(opening) + len(b"]}")
+    length += sum(len(meta) + 4 * ((len(data) + 2) // 3) + len(b'"}') for meta, data in parts)
+
+    def stream() -> Iterator[bytes]:
+        yield opening
+        for meta, data in parts:
+            yield meta
+            for offset in range(0, len(data), BASE64_CHUNK):
+                yield base64.b64encode(data[offset : offset + BASE64_CHUNK])
+            yield b'"}'
+        yield b"]}"
+
+    return stream(), length
 
 
 def read_upload() -> tuple[bytes, dict[str, str]]:
@@ -192,7 +294,10 @@ def http_error(error: HTTPException) -> Response:
     code = HTTP_ERROR_CODES.get(status, "http_error")
     message = error.description or error.name
     if status == 404:
-        message = f"there is no {request.path}; the routes are POST /convert, GET /health and GET /ready"
+        message = (
+            f"there is no {request.path}; the routes are POST /convert, POST /variants, POST /info, "
+            "GET /health, GET /ready and GET /metrics"
+        )
     elif status == 405:
         message = f"{request.method} is not allowed on {request.path}"
     response = error_response(status, code, message)

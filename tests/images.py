@@ -92,3 +92,23 @@ def animation(colours, durations, fmt: str = "GIF", size=(40, 30), **params: obj
     """An animation with one flat frame per colour."""
     frames = [Image.new("RGB", size, colour) for colour in colours]
     return encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=durations, **params)
+
+
+def frames_of(data: bytes) -> list[bytes]:
+    """The RGBA pixels of every frame of an encoded image."""
+    image = Image.open(io.BytesIO(data))
+    frames = []
+    for index in range(getattr(image, "n_frames", 1)):
+        image.seek(index)
+        frames.append(image.convert("RGBA").tobytes())
+    return frames
+
+
+def assert_same_image(ours: bytes, theirs: bytes, name: str) -> None:
+    """The same bytes; for AVIF sequences, whose header carries the encoding time in seconds, the same
+    length and the same pixels in every frame."""
+    if ours == theirs:
+        return
+    assert ours[4:8] == b"ftyp" and b"avis" in ours[:32], f"{name}: the bytes differ"
+    assert len(ours) == len(theirs), name
+    assert frames_of(ours) == frames_of(theirs), name

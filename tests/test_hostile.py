@@ -48,6 +48,29 @@ def test_hostile_upload_gets_200_or_json_4xx_quickly(live_server, name):
     assert_answer(post(live_server, CORPUS[name]))
 
 
+def assert_set_answer(response: requests.Response) -> None:
+    """200 with JSON facts, or a JSON 4xx: never a 5xx."""
+    assert response.status_code == 200 or 400 <= response.status_code < 500, response.text[:300]
+    body = response.json()
+    assert "source" in body if response.status_code == 200 else body["error"]["code"]
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_hostile_upload_to_variants_and_info_gets_200_or_json_4xx(live_server, name):
+    for route, fields in (
+        ("/variants", {"variants": '[{"name": "a", "width": 64}, {"name": "b", "format": "avif"}]'}),
+        ("/info", {}),
+    ):
+        response = requests.post(
+            f"{live_server.url}{route}",
+            headers=live_server.headers(),
+            files={"file": ("upload", CORPUS[name])},
+            data=fields,
+            timeout=20,
+        )
+        assert_set_answer(response)
+
+
 @pytest.mark.parametrize("name", BOMBS)
 def test_bombs_are_refused_fast_without_memory_growth(live_server, name):
     pids = live_server.worker_pids()
@@ -62,6 +85,14 @@ def test_bombs_are_refused_fast_without_memory_growth(live_server, name):
         assert response.json()["error"]["code"] in ("image_too_large", "too_many_frames")
     for pid, rss in before.items():
         assert memory_of(pid)["VmRSS"] - rss < 8, "a refused bomb must not grow the worker (MiB)"
+
+
+@pytest.mark.parametrize(("fmt", "limit"), [("webp", "16383"), ("avif", "32768"), ("jpeg", "65535")])
+def test_a_strip_too_long_for_the_output_format_is_refused(live_server, fmt, limit):
+    response = post(live_server, hostile.strip(100000, 1), format=fmt)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "output_too_large"
+    assert limit in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("fmt", ["webp", "avif"])

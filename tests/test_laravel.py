@@ -3,6 +3,7 @@ docs/laravel.md) through Laravel's own HTTP client against the live gunicorn."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests import images
 
@@ -72,3 +74,68 @@ def test_laravel_sees_413_for_an_11_mb_upload(live_server, tmp_path):
 def test_laravel_sees_400_for_a_bad_field(live_server, tmp_path):
     result = laravel(live_server, images.jpeg(), tmp_path, width=0)
     assert (result["status"], result["code"]) == (400, "invalid_width")
+
+
+SET_SCRIPT = Path(__file__).parent / "laravel" / "variants.php"
+
+
+def laravel_set(server, data: bytes, tmp_path: Path, variants: dict, defaults: dict | None = None) -> dict:
+    upload = tmp_path / "upload.bin"
+    upload.write_bytes(data)
+    completed = subprocess.run(
+        [
+            PHP,
+            str(SET_SCRIPT),
+            server.url,
+            server.token,
+            str(upload),
+            json.dumps(variants),
+            json.dumps(defaults or {}),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return json.loads(completed.stdout)
+
+
+def test_laravel_gets_a_rendition_set_that_matches_convert(live_server, tmp_path):
+    data = images.jpeg((1200, 900), orientation=6)
+    variants = {
+        "webp-320": {"width": 320},
+        "avif-320": {"width": 320, "format": "avif"},
+        "square": {"width": 100, "height": 100, "fit": "cover", "enlarge": False},
+    }
+    result = laravel_set(live_server, data, tmp_path, variants, {"quality": 70})
+    assert result["ok"], result
+    info = result["info"]
+    assert (info["format"], info["width"], info["height"], info["hasAlpha"]) == ("jpeg", 900, 1200, False)
+    assert info["blurhash"] and info["thumbhash"] and info["color"].startswith("#")
+    assert info["requestId"] == "laravel-set"
+    assert {key: value for key, value in result["info_alone"].items() if key != "requestId"} == {
+        key: value for key, value in info.items() if key != "requestId"
+    }
+    assert [item["name"] for item in result["renditions"]] == list(variants)
+    for item in result["renditions"]:
+        fields = {key: str(value).lower() for key, value in variants[item["name"]].items()}
+        single = requests.post(
+            f"{live_server.url}/convert",
+            headers=live_server.headers(),
+            files={"file": ("upload", data)},
+            data={"quality": "70", **fields},
+            timeout=60,
+        )
+        assert item["sha256"] == hashlib.sha256(single.content).hexdigest(), item["name"]
+        assert (item["width"], item["height"]) == (
+            int(single.headers["X-Image-Width"]),
+            int(single.headers["X-Image-Height"]),
+        )
+        assert item["content_type"] == single.headers["Content-Type"]
+
+
+def test_laravel_sees_invalid_variants_as_a_permanent_error(live_server, tmp_path):
+    result = laravel_set(live_server, images.jpeg(), tmp_path, {"hero-wide": {"width": 0}})
+    assert (result["status"], result["code"], result["permanent"]) == (400, "invalid_width", True)
+    assert result["message"].startswith("variant 'hero-wide'")

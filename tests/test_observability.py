@@ -110,3 +110,49 @@ def test_metrics_are_public_only_when_configured(tmp_path):
         assert requests.get(f"{server.url}/metrics", timeout=5).status_code == 200
     finally:
         stop_gunicorn(server)
+
+
+def test_a_set_is_logged_and_its_renditions_counted_by_format(live_server):
+    before = scrape(live_server)
+    lines_before = len(live_server.log().splitlines())
+    variants = [
+        {"name": "a", "width": 32},
+        {"name": "b", "width": 16, "format": "avif"},
+        {"name": "c", "width": 8},
+    ]
+    response = requests.post(
+        f"{live_server.url}/variants",
+        headers={**live_server.headers(), "X-Request-Id": "set-log-test"},
+        files={"file": ("a", images.jpeg())},
+        data={"variants": json.dumps(variants)},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    assert convert(live_server, format="avif").status_code == 200
+    after = scrape(live_server)
+    assert (
+        metric(after, "imgopt_outputs_total", route="/variants", format="webp")
+        - metric(before, "imgopt_outputs_total", route="/variants", format="webp")
+        == 2
+    )
+    assert (
+        metric(after, "imgopt_outputs_total", route="/variants", format="avif")
+        - metric(before, "imgopt_outputs_total", route="/variants", format="avif")
+        == 1
+    )
+    assert (
+        metric(after, "imgopt_outputs_total", route="/convert", format="avif")
+        - metric(before, "imgopt_outputs_total", route="/convert", format="avif")
+        == 1
+    )
+    entries = [
+        json.loads(line) for line in live_server.log().splitlines()[lines_before:] if line.startswith("{")
+    ]
+    logged = next(entry for entry in entries if entry.get("request_id") == "set-log-test")
+    sizes = [item["bytes"] for item in response.json()["variants"]]
+    assert (logged["variants"], logged["output_bytes"], logged["outputs"]) == (
+        3,
+        sum(sizes),
+        {"webp": 2, "avif": 1},
+    )
+    assert logged["bytes_out"] == len(response.content)

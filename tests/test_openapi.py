@@ -51,6 +51,40 @@ def test_convert_responses_match_the_spec(live_server, case):
         assert int(response.headers["X-Image-Height"]) >= 1
 
 
+def upload(server, route: str, data: bytes = b"", headers=None, **fields) -> requests.Response:
+    return requests.post(
+        f"{server.url}{route}",
+        headers=server.headers() if headers is None else headers,
+        files={"file": ("upload", data or images.jpeg())},
+        data=fields,
+        timeout=30,
+    )
+
+
+SET = '[{"name": "a", "width": 32}, {"name": "b", "format": "avif", "width": 16}]'
+SET_CASES = {
+    ("/variants", "200"): lambda s: upload(s, "/variants", variants=SET),
+    ("/variants", "200-defaults"): lambda s: upload(s, "/variants", variants='[{"name": "x"}]', quality="60"),
+    ("/variants", "400"): lambda s: upload(s, "/variants", variants="[]"),
+    ("/variants", "401"): lambda s: upload(s, "/variants", headers={}, variants=SET),
+    ("/variants", "415"): lambda s: upload(s, "/variants", b"not an image", variants=SET),
+    ("/variants", "422"): lambda s: upload(s, "/variants", images.jpeg((200, 200))[:300], variants=SET),
+    ("/info", "200"): lambda s: upload(s, "/info"),
+    ("/info", "200-rgba"): lambda s: upload(s, "/info", images.png((40, 30), "RGBA")),
+    ("/info", "401"): lambda s: upload(s, "/info", headers={}),
+    ("/info", "415"): lambda s: upload(s, "/info", b"not an image"),
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "case"), sorted(SET_CASES), ids=["-".join(key) for key in sorted(SET_CASES)]
+)
+def test_variants_and_info_responses_match_the_spec(live_server, path, case):
+    response = SET_CASES[(path, case)](live_server)
+    assert response.status_code == int(case[:3]), response.text
+    SCHEMA[path]["POST"].validate_response(response)
+
+
 @pytest.mark.parametrize(("path", "auth"), [("/health", False), ("/ready", False), ("/metrics", True)])
 def test_other_routes_match_the_spec(live_server, path, auth):
     response = requests.get(

@@ -22,6 +22,65 @@ final class ImgoptResult
     }
 }
 
+/** What the upload is: upright size, format, frames, transparency; and a placeholder to paint meanwhile. */
+final class ImgoptInfo
+{
+    public function __construct(
+        public readonly string $format,
+        public readonly int $width,
+        public readonly int $height,
+        public readonly int $frames,
+        public readonly bool $animated,
+        public readonly bool $hasAlpha,
+        public readonly string $color,
+        public readonly string $blurhash,
+        public readonly string $thumbhash,
+        public readonly string $requestId,
+    ) {
+    }
+
+    public static function fromResponse(Response $response): self
+    {
+        return new self(
+            format: (string) $response->json('source.format'),
+            width: (int) $response->json('source.width'),
+            height: (int) $response->json('source.height'),
+            frames: (int) $response->json('source.frames'),
+            animated: (bool) $response->json('source.animated'),
+            hasAlpha: (bool) $response->json('source.has_alpha'),
+            color: (string) $response->json('placeholder.color'),
+            blurhash: (string) $response->json('placeholder.blurhash'),
+            thumbhash: (string) $response->json('placeholder.thumbhash'),
+            requestId: (string) $response->header('X-Request-Id'),
+        );
+    }
+}
+
+/** One rendition of a /variants set, decoded. */
+final class ImgoptRendition
+{
+    public function __construct(
+        public readonly string $name,
+        public readonly string $format,
+        public readonly string $contentType,
+        public readonly int $width,
+        public readonly int $height,
+        public readonly int $frames,
+        public readonly string $body,
+    ) {
+    }
+}
+
+final class ImgoptRenditionSet
+{
+    /** @param array<string, ImgoptRendition> $renditions by name, in request order */
+    public function __construct(
+        public readonly ImgoptInfo $info,
+        public readonly array $renditions,
+    ) {
+    }
+}
+
 final class ImgoptException extends \RuntimeException
 {
     public function __construct(
@@ -59,6 +118,65 @@ final class ImgoptClient
      */
     public function convert(string $contents, array $options = [], ?string $requestId = null): ImgoptResult
     {
+        $response = $this->send('/convert', $contents, $this->fields($options), $requestId);
+
+        return new ImgoptResult(
+            body: $response->body(),
+            contentType: $response->header('Content-Type'),
+            width: (int) $response->header('X-Image-Width'),
+            height: (int) $response->header('X-Image-Height'),
+            requestId: $response->header('X-Request-Id'),
+        );
+    }
+
+    /**
+     * Several renditions of one upload in one request, with the image's facts and placeholder.
+     * $variants: name => options (as for convert()); $defaults apply to every rendition that does not set them.
+     *
+     * @param  array<string, array>  $variants
+     * @throws ImgoptException|ConnectionException
+     */
+    public function variants(
+        string $contents,
+        array $variants,
+        array $defaults = [],
+        ?string $requestId = null,
+    ): ImgoptRenditionSet {
+        $list = [];
+        foreach ($variants as $name => $options) {
+            $list[] = ['name' => (string) $name] + array_filter($options, fn ($value) => $value !== null);
+        }
+        $fields = $this->fields($defaults) + ['variants' => json_encode($list, JSON_THROW_ON_ERROR)];
+        $response = $this->send('/variants', $contents, $fields, $requestId);
+
+        $renditions = [];
+        foreach ($response->json('variants') as $item) {
+            $renditions[$item['name']] = new ImgoptRendition(
+                name: $item['name'],
+                format: $item['format'],
+                contentType: $item['media_type'],
+                width: $item['width'],
+                height: $item['height'],
+                frames: $item['frames'],
+                body: base64_decode($item['data'], true),
+            );
+        }
+
+        return new ImgoptRenditionSet(ImgoptInfo::fromResponse($response), $renditions);
+    }
+
+    /**
+     * The upload's facts and placeholder, cheaply: validate and record an image during an upload.
+     *
+     * @throws ImgoptException|ConnectionException
+     */
+    public function info(string $contents, ?string $requestId = null): ImgoptInfo
+    {
+        return ImgoptInfo::fromResponse($this->send('/info', $contents, [], $requestId));
+    }
+
+    private function send(string $path, string $contents, array $fields, ?string $requestId): Response
+    {
         $request = $this->http
             ->withToken($this->token)
             ->accept('image/*, application/json')
@@ -74,13 +192,8 @@ final class ImgoptClient
             $request = $request->withHeaders(['X-Request-Id' => $requestId]);
         }
 
-        $fields = array_map(
-            fn ($value) => is_bool($value) ? ($value ? 'true' : 'false') : (string) $value,
-            array_filter($options, fn ($value) => $value !== null),
-        );
-
         try {
-            $response = $request->post(rtrim($this->url, '/').'/convert', $fields);
+            $response = $request->post(rtrim($this->url, '/').$path, $fields);
         } catch (RequestException $exception) {
             $response = $exception->response;
         }
@@ -89,12 +202,15 @@ final class ImgoptClient
             throw $this->error($response);
         }
 
-        return new ImgoptResult(
-            body: $response->body(),
-            contentType: $response->header('Content-Type'),
-            width: (int) $response->header('X-Image-Width'),
-            height: (int) $response->header('X-Image-Height'),
-            requestId: $response->header('X-Request-Id'),
+        return $response;
+    }
+
+    /** Form fields as imgopt reads them: strings, booleans as true/false, nulls left out. */
+    private function fields(array $options): array
+    {
+        return array_map(
+            fn ($value) => is_bool($value) ? ($value ? 'true' : 'false') : (string) $value,
+            array_filter($options, fn ($value) => $value !== null),
         );
     }
 

@@ -1,0 +1,154 @@
+"""Rendition sets without HTTP: every rendition is what convert() makes, from shared decodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from imgopt.errors import ImageTooLarge
+from imgopt.options import ConvertOptions
+from imgopt.pipeline import PipelineSettings, convert
+from imgopt.renditions import describe, render_set
+from tests import images
+from tests.images import assert_same_image
+
+SETTINGS = PipelineSettings()
+FILES = Path(__file__).parent / "files"
+CMS = [
+    (f"{fmt}-{width}", ConvertOptions(format=fmt, width=width))
+    for width in (320, 768, 1200)
+    for fmt in ("webp", "avif")
+]
+
+
+def photo(size=(1600, 1200), orientation=None) -> bytes:
+    """A photo-like JPEG: smooth colour fields with grain, so every decode scale shows."""
+    field = Image.effect_noise((size[0] // 32, size[1] // 32), 64).convert("RGB")
+    image = Image.blend(field, Image.new("RGB", field.size, (30, 140, 200)), 0.4).resize(size, Image.BICUBIC)
+    grain = Image.merge("RGB", [Image.effect_noise(size, 8)] * 3)
+    image = Image.blend(image, grain, 0.2)
+    params = {"quality": 90}
+    if orientation:
+        exif = Image.Exif()
+        exif[images.ORIENTATION] = orientation
+        params["exif"] = exif.tobytes()
+    return images.encode(image, "JPEG", **params)
+
+
+def cmyk_jpeg_without_profile() -> bytes:
+    return (FILES / "Channel_digital_image_CMYK_color_no_profile.jpg").read_bytes()
+
+
+def assert_matches_convert(data: bytes, requests) -> None:
+    result = render_set(data, requests, SETTINGS)
+    assert [rendition.name for rendition in result.renditions] == [name for name, _ in requests]
+    for rendition, (_name, options) in zip(result.renditions, requests, strict=True):
+        single = convert(data, options, SETTINGS)
+        assert (rendition.width, rendition.height, rendition.frames) == (
+            single.width,
+            single.height,
+            single.frames,
+        )
+        assert rendition.format == single.format
+        assert_same_image(rendition.data, single.data, rendition.name)
+
+
+SOURCES = {
+    "jpeg-rotated-6": lambda: photo((1600, 1200), orientation=6),
+    "jpeg-rotated-3": lambda: photo((900, 700), orientation=3),
+    "png-transparent": lambda: images.png((500, 300), "RGBA"),
+    "gif-animated": lambda: images.animation(["red", "green", "blue"], [80, 120, 160], size=(200, 150)),
+    "cmyk-jpeg": cmyk_jpeg_without_profile,
+    "webp-animated": lambda: images.animation(["red", "blue"], [50, 70], fmt="WEBP", size=(300, 200)),
+}
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_every_rendition_is_byte_identical_to_convert(source):
+    requests = [
+        *CMS,
+        ("cover-square", ConvertOptions(width=150, height=150, fit="cover", format="webp")),
+        ("contain-jpeg", ConvertOptions(width=200, height=90, fit="contain", format="jpeg", quality=70)),
+        ("png-lossless", ConvertOptions(width=100, format="png")),
+        ("still", ConvertOptions(width=120, animated=False)),
+        ("enlarged", ConvertOptions(width=2000, enlarge=True, format="jpeg")),
+    ]
+    assert_matches_convert(SOURCES[source](), requests)
+
+
+def test_a_jpeg_is_decoded_once_per_scale_not_once_per_rendition():
+    result = render_set(photo((1600, 1200)), CMS, SETTINGS)
+    # 1200 needs the full decode, 768 the 1/2, 320 the 1/4 and the placeholder the 1/8.
+    assert result.decoded_sizes == ((1600, 1200), (800, 600), (400, 300), (200, 150))
+
+
+def test_a_png_is_decoded_once():
+    result = render_set(images.png((640, 480), "RGBA"), CMS, SETTINGS)
+    assert result.decoded_sizes == ((640, 480),)
+
+
+@pytest.mark.parametrize(
+    ("data", "facts"),
+    [
+        (photo((800, 600), orientation=6), ("jpeg", 600, 800, 1, False, False)),
+        (images.png((64, 48), "RGBA"), ("png", 64, 48, 1, False, False)),
+        (
+            images.encode(Image.new("RGBA", (40, 30), (255, 0, 0, 128)), "PNG"),
+            ("png", 40, 30, 1, False, True),
+        ),
+        (images.animation(["red", "blue", "red"], [50, 50, 50]), ("gif", 40, 30, 3, True, False)),
+    ],
+    ids=["rotated-jpeg", "opaque-rgba-png", "translucent-png", "gif"],
+)
+def test_source_facts_are_upright_and_honest_about_alpha(data, facts):
+    source = describe(data, SETTINGS).source
+    assert (
+        source.format,
+        source.width,
+        source.height,
+        source.frames,
+        source.animated,
+        source.has_alpha,
+    ) == facts
+
+
+@pytest.mark.parametrize(
+    "data",
+    [photo((1600, 1200), orientation=8), images.png((300, 200), "RGBA"), cmyk_jpeg_without_profile()],
+    ids=["jpeg", "png", "cmyk"],
+)
+def test_info_and_variants_give_the_same_facts_and_placeholder(data):
+    alone = describe(data, SETTINGS)
+    with_renditions = render_set(data, CMS, SETTINGS)
+    assert alone.source == with_renditions.source
+    assert alone.placeholder == with_renditions.placeholder
+
+
+def test_info_decodes_a_jpeg_at_an_eighth():
+    assert describe(photo((1600, 1200)), SETTINGS).decoded_sizes == ((200, 150),)
+
+
+def test_the_placeholder_colour_is_the_images_colour():
+    result = describe(images.encode(Image.new("RGB", (300, 200), (200, 30, 60)), "PNG"), SETTINGS)
+    assert result.placeholder.color == "#c81e3c"
+
+
+def test_the_memory_budget_counts_every_rendition():
+    data = images.png((1000, 1000))
+    settings = PipelineSettings(max_decode_bytes=12 * 1024 * 1024)  # one 1000x1000 output fits, four do not
+    one = [("a", ConvertOptions(width=1000))]
+    assert render_set(data, one, settings).renditions
+    with pytest.raises(ImageTooLarge, match="MAX_DECODE_MB"):
+        render_set(data, [(name, ConvertOptions(width=1000)) for name in "abcd"], settings)
+
+
+def test_the_encode_time_budget_counts_every_rendition():
+    settings = PipelineSettings(max_encode_seconds=0.6)
+    one = [("a", ConvertOptions(format="avif", width=1500, enlarge=True))]  # 1500x1125 at 4 MP/s: 0.42 s
+    assert render_set(images.jpeg(), one, settings).renditions
+    with pytest.raises(ImageTooLarge) as caught:
+        render_set(images.jpeg(), one * 2, settings)
+    assert caught.value.code == "output_too_large"
+    assert "2 renditions" in caught.value.message
