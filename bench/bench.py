@@ -6,10 +6,11 @@ target box, exif_transpose, Lanczos with reducing_gap 3.0, the same WebP setting
 HTTP. Rounds alternate service and bound for each mix so machine noise hits both alike.
 
 Then the `cms` mix (bench/sets.py): one /variants request per photo against eight /convert requests, and
-/info against a 1200 px /convert, and the placeholder's cost.
+/info against a 1200 px /convert, and the placeholder's cost. Then framing (bench/framing.py): gravity=smart
+against a centre crop, and how often the smart window agrees with libvips' attention crop.
 
     .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
-        [--only web,thumbnails,cms,info]
+        [--only web,thumbnails,cms,info,framing] [--examples docs/images]
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from bench import sets
+from bench import framing, sets
 from bench.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
 WEBP_METHOD = 4  # the service's default WEBP_METHOD; both sides use it
@@ -209,7 +210,10 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="a few seconds on small generated images")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
-    parser.add_argument("--only", default="web,thumbnails,cms,info", help="comma-separated parts to run")
+    parser.add_argument(
+        "--only", default="web,thumbnails,cms,info,framing", help="comma-separated parts to run"
+    )
+    parser.add_argument("--examples", type=Path, help="write before/after smart crops (PNG) to this folder")
     args = parser.parse_args()
     server_env = dict(item.split("=", 1) for item in args.env)
     parts = set(args.only.split(","))
@@ -236,10 +240,31 @@ def main() -> None:
             report.update(bound_mixes(Path(tmp), photos, mixes, args, server_env))
         if parts & {"cms", "info"}:
             report.update(set_mixes(Path(tmp), photos, names, args, server_env))
+        if "framing" in parts:
+            report["framing"] = framing_part(Path(tmp), photos, names, args, server_env)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
         print(f"JSON written to {args.json}")
+
+
+def framing_part(tmp: Path, photos: list[bytes], names: list[str], args, server_env) -> dict:
+    """Smart crop against centre crop: agreement with libvips, cost through the service."""
+    result = framing.agreement(photos, names)
+    server = start_gunicorn(tmp / "framing", WEB_CONCURRENCY="2", LOG_LEVEL="warning", **server_env)
+    try:
+        costs = framing.cost(server, photos, args.rounds, args.reps)
+    finally:
+        stop_gunicorn(server)
+    attention = framing.attention_timing(photos, reps=4 if args.smoke else 20)
+    framing.print_report(result, costs, attention)
+    if result and args.examples:
+        for path in framing.draw_examples(photos, names, result, args.examples):
+            print(f"wrote {path}")
+    if result:
+        for row in result["rows"]:
+            row.pop("windows")
+    return {"agreement": result, "cost": costs, "in_process": attention}
 
 
 def set_mixes(tmp: Path, photos: list[bytes], names: list[str], args, server_env) -> dict:

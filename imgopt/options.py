@@ -6,6 +6,7 @@ allowed values; it never returns a flag for the caller to check.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,8 +15,35 @@ from .errors import InvalidOption
 OUTPUT_FORMATS = ("webp", "avif", "jpeg", "png")
 FORMAT_ALIASES = {"jpg": "jpeg"}
 FITS = ("fill", "inside", "cover", "contain")
+GRAVITIES = (
+    "center",
+    "north",
+    "south",
+    "east",
+    "west",
+    "northeast",
+    "northwest",
+    "southeast",
+    "southwest",
+    "smart",
+)
+GRAVITY_ALIASES = {"centre": "center"}
 # Every field that shapes an output, in the order the docs list them.
-OPTION_FIELDS = ("format", "quality", "width", "height", "fit", "enlarge", "lossless", "animated")
+OPTION_FIELDS = (
+    "format",
+    "quality",
+    "width",
+    "height",
+    "fit",
+    "enlarge",
+    "lossless",
+    "animated",
+    "crop",
+    "gravity",
+    "focus",
+)
+CROP = re.compile(r"\s*(\d{1,6})\s*,\s*(\d{1,6})\s*,\s*(\d{1,6})\s*,\s*(\d{1,6})\s*", re.ASCII)
+FOCUS = re.compile(r"\s*([01](?:\.\d{1,12})?|\.\d{1,12})\s*,\s*([01](?:\.\d{1,12})?|\.\d{1,12})\s*", re.ASCII)
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
@@ -32,6 +60,12 @@ class ConvertOptions:
     enlarge: bool = False
     lossless: bool = False
     animated: bool = True
+    # A rectangle (x, y, width, height) of the upright source, cut before anything else.
+    crop: tuple[int, int, int, int] | None = None
+    # Which part fit=cover keeps; "smart" looks at the pixels.
+    gravity: str = "center"
+    # A point (fractions of the upright image, or of the crop) that fit=cover keeps near the centre.
+    focus: tuple[float, float] | None = None
 
 
 def _field(form: Mapping[str, str], name: str) -> str | None:
@@ -68,11 +102,37 @@ def _choice(form: Mapping[str, str], name: str, choices: tuple[str, ...], defaul
     if raw is None:
         return default
     word = raw.lower()
-    word = FORMAT_ALIASES.get(word, word) if name == "format" else word
+    word = {"format": FORMAT_ALIASES, "gravity": GRAVITY_ALIASES}.get(name, {}).get(word, word)
     if word not in choices:
         msg = f"{name} must be one of {', '.join(choices)}, got {raw[:40]!r}"
         raise InvalidOption(name, msg)
     return word
+
+
+def _crop(form: Mapping[str, str]) -> tuple[int, int, int, int] | None:
+    raw = _field(form, "crop")
+    if raw is None:
+        return None
+    match = CROP.fullmatch(raw)
+    if not match or int(match[3]) < 1 or int(match[4]) < 1:
+        msg = (
+            f"crop must be x,y,width,height in whole upright pixels, width and height >= 1, got {raw[:40]!r}"
+        )
+        raise InvalidOption("crop", msg)
+    x, y, width, height = (int(group) for group in match.groups())
+    return x, y, width, height
+
+
+def _focus(form: Mapping[str, str]) -> tuple[float, float] | None:
+    raw = _field(form, "focus")
+    if raw is None:
+        return None
+    match = FOCUS.fullmatch(raw)
+    point = (float(match[1]), float(match[2])) if match else None
+    if point is None or not all(0.0 <= value <= 1.0 for value in point):
+        msg = f"focus must be x,y, each between 0 and 1 (fractions of the width and height), got {raw[:40]!r}"
+        raise InvalidOption("focus", msg)
+    return point
 
 
 def parse_options(form: Mapping[str, str], *, default_quality: int, max_dimension: int) -> ConvertOptions:
@@ -87,4 +147,7 @@ def parse_options(form: Mapping[str, str], *, default_quality: int, max_dimensio
         enlarge=_boolean(form, "enlarge", False),
         lossless=_boolean(form, "lossless", False),
         animated=_boolean(form, "animated", True),
+        crop=_crop(form),
+        gravity=_choice(form, "gravity", GRAVITIES, "center"),
+        focus=_focus(form),
     )

@@ -23,7 +23,7 @@ from .source import (
     oriented_size,
     read_orientation,
 )
-from .transform import render_frame
+from .transform import place_smart_window, render_frame, upright
 
 __all__ = ["ConvertOptions", "PipelineSettings", "Result", "convert"]
 
@@ -58,29 +58,34 @@ def convert(data: bytes, options: ConvertOptions, settings: PipelineSettings) ->
         frame_count = count_frames(source, data, options.animated, settings)
         check_source_size(source.size, frame_count, settings)
         orientation = read_orientation(source, notes)
-        plan = geometry.plan(oriented_size(source.size, orientation), options)
+        upright_size = oriented_size(source.size, orientation)
+        plan = geometry.plan(upright_size, options)
         check_output_size(plan, options)
         apply_draft(source, plan.scaled_source, orientation)
         check_memory(
             source.format, source.mode, source.size, plan.canvas[0] * plan.canvas[1] * frame_count, settings
         )
         check_encode_time([(plan, frame_count, options)], settings)
+        grid = geometry.grid(upright_size, oriented_size(source.size, orientation), orientation)
         profile = source.info.get("icc_profile")
-        frames = [
-            Frame(
-                render_frame(
-                    image,
-                    plan=plan,
-                    orientation=orientation,
-                    profile=profile,
-                    cmyk_profile=settings.cmyk_profile,
-                    output_format=options.format,
-                    notes=notes,
-                ),
-                duration,
+        frames = []
+        for image, duration in decode_frames(source, frame_count):
+            base = upright(image, orientation)
+            if not frames:  # an animation keeps the window its first frame chose
+                plan = place_smart_window(
+                    base, plan, grid, profile=profile, cmyk_profile=settings.cmyk_profile, notes=notes
+                )
+            frame = render_frame(
+                base,
+                image,
+                plan=plan,
+                grid=grid,
+                profile=profile,
+                cmyk_profile=settings.cmyk_profile,
+                output_format=options.format,
+                notes=notes,
             )
-            for image, duration in decode_frames(source, frame_count)
-        ]
+            frames.append(Frame(frame, duration))
         loop = loop_count(source)
         decoded_size = source.size
     encoded = encode(frames, loop, options, settings)

@@ -21,6 +21,7 @@ from . import geometry
 from .budget import check_encode_time, check_memory, check_output_size, check_source_size
 from .colour import to_srgb
 from .encoders import MEDIA_TYPES, Frame, encode
+from .errors import InvalidOption
 from .facts import SourceFacts, has_transparency
 from .geometry import Geometry
 from .options import ConvertOptions
@@ -35,7 +36,7 @@ from .source import (
     oriented_size,
     read_orientation,
 )
-from .transform import finish, resize, upright
+from .transform import finish, place_smart_window, resize, upright
 
 # The box the placeholder's decode must cover: JPEG is decoded at 1/8 for it.
 PLACEHOLDER_BOX = (PROXY_SIDE, PROXY_SIDE)
@@ -116,7 +117,7 @@ def render_set(
                 index,
                 name,
                 options,
-                geometry.plan(upright_size, options),
+                _plan(name, upright_size, options),
                 total_frames if options.animated else 1,
             )
             for index, (name, options) in enumerate(requests)
@@ -130,7 +131,7 @@ def render_set(
         check_memory(source_format, header.mode, largest.size, output_pixels, settings)
         check_encode_time(((item.plan, item.frame_count, item.options) for item in wanted), settings)
 
-    making = _Making(data, orientation, settings, notes, [None] * len(wanted))
+    making = _Making(data, orientation, upright_size, settings, notes, [None] * len(wanted))
     for group in groups:
         making.render(group)
     assert making.placeholder is not None  # one group always makes the placeholder
@@ -149,6 +150,15 @@ def render_set(
         decoded_sizes=tuple(group.size for group in groups),
         notes=tuple(dict.fromkeys(notes)),
     )
+
+
+def _plan(name: str, upright_size: tuple[int, int], options: ConvertOptions) -> Geometry:
+    """The rendition's geometry; a crop that does not fit names the rendition."""
+    try:
+        return geometry.plan(upright_size, options)
+    except InvalidOption as error:
+        msg = f"variant {name!r}: {error.message}"
+        raise InvalidOption(error.field, msg) from None
 
 
 def _decode_groups(
@@ -190,6 +200,7 @@ class _Making:
 
     data: bytes
     orientation: int
+    upright_size: tuple[int, int]
     settings: PipelineSettings
     notes: list[str]
     results: list[Rendition | None]
@@ -208,20 +219,34 @@ class _Making:
         for item in sorted(group.wanted, key=lambda item: item.plan.canvas[0] * item.plan.canvas[1]):
             by_plan.setdefault(item.plan, []).append(item)
         still = group.frame_count == 1
+        cmyk_profile = self.settings.cmyk_profile
         with open_image(self.data) as source:
             apply_draft(source, group.box, self.orientation)
             profile = source.info.get("icc_profile")
+            grid = geometry.grid(
+                self.upright_size, oriented_size(source.size, self.orientation), self.orientation
+            )
+            placed: dict[Geometry, Geometry] = {}
             for frame_index, (image, duration) in enumerate(decode_frames(source, group.frame_count)):
                 base = upright(image, self.orientation)
-                if group.makes_placeholder and frame_index == 0:
-                    self.has_alpha = has_transparency(base)
-                    proxy = to_srgb(make_proxy(base), profile, self.settings.cmyk_profile, self.notes)
-                    self.placeholder = placeholder(proxy)
+                if frame_index == 0:
+                    if group.makes_placeholder:
+                        self.has_alpha = has_transparency(base)
+                        proxy = to_srgb(make_proxy(base), profile, cmyk_profile, self.notes)
+                        self.placeholder = placeholder(proxy)
+                    # Smart windows are chosen on the first frame, as /convert chooses them.
+                    placed = {
+                        plan: place_smart_window(
+                            base, plan, grid, profile=profile, cmyk_profile=cmyk_profile, notes=self.notes
+                        )
+                        for plan in by_plan
+                    }
                 for position, (plan, items) in enumerate(by_plan.items()):
                     live = [item for item in items if frame_index < item.frame_count]
                     if not live:
                         continue
-                    resized = to_srgb(resize(base, plan), profile, self.settings.cmyk_profile, self.notes)
+                    final = placed[plan]
+                    resized = to_srgb(resize(base, final, grid), profile, cmyk_profile, self.notes)
                     frames = [
                         finish(resized, image, plan=plan, output_format=item.options.format) for item in live
                     ]

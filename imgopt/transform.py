@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from PIL import Image
 
+from . import attention, geometry
 from .colour import normalise_mode, to_srgb
-from .geometry import Geometry
+from .geometry import Geometry, Grid
 
 TRANSPOSE_FOR_ORIENTATION = {
     2: (Image.Transpose.FLIP_LEFT_RIGHT,),
@@ -42,20 +43,22 @@ def apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
     return image
 
 
-def resize(image: Image.Image, plan: Geometry) -> Image.Image:
-    """Scale (and for cover, crop) to the planned size.
+def resize(image: Image.Image, plan: Geometry, grid: Grid | None = None) -> Image.Image:
+    """Scale (and for a crop or a cover window, cut) to the planned size.
 
-    ``image`` is the whole upright source at any scale (a draft decode, or a larger rendition of it): the
-    plan's crop box, in source pixels, is mapped onto it.
+    ``image`` is the whole upright source, decoded at the scale ``grid`` describes (a JPEG draft decode is
+    smaller than the source): the plan's region, in source pixels, is mapped onto it, so cropping keeps
+    draft decoding and Lanczos sees only the region (its ``box`` argument).
     """
     target = plan.resized
-    scale_x = image.width / plan.source_size[0]
-    scale_y = image.height / plan.source_size[1]
-    box = plan.crop_box
-    if box is None and image.size == target:
-        return image
-    if box is not None:
-        box = (box[0] * scale_x, box[1] * scale_y, box[2] * scale_x, box[3] * scale_y)
+    if plan.crop_box is None:
+        if image.size == target:
+            return image
+        return image.resize(target, RESAMPLE, reducing_gap=REDUCING_GAP)
+    box = (grid or Grid()).map_box(plan.crop_box)
+    whole = tuple(round(edge) for edge in box)
+    if whole == box and (whole[2] - whole[0], whole[3] - whole[1]) == target:
+        return image.crop(whole)  # a plain cut at full scale: nothing to resample
     return image.resize(target, RESAMPLE, box=box, reducing_gap=REDUCING_GAP)
 
 
@@ -87,18 +90,44 @@ def finish(
     return image
 
 
+def place_smart_window(
+    base: Image.Image,
+    plan: Geometry,
+    grid: Grid,
+    *,
+    profile: bytes | None,
+    cmyk_profile: bytes,
+    notes: list[str],
+) -> Geometry:
+    """Move a gravity=smart cover window onto what draws the eye in ``base`` (the upright decode).
+
+    Never fails a request: when the attention map cannot decide, or anything goes wrong, the window stays
+    centred.
+    """
+    if plan.smart_region is None:
+        return plan
+    try:
+        region = grid.map_box(plan.smart_region)
+        proxy = base.resize(attention.PROXY_SIZE, RESAMPLE, box=region, reducing_gap=2.0)
+        point = attention.interesting_point(to_srgb(proxy, profile, cmyk_profile, []), plan.window_fraction)
+    except Exception:
+        notes.append("smart_crop_fell_back_to_centre")
+        return plan
+    return geometry.place(plan, point)
+
+
 def render_frame(
-    image: Image.Image,
+    base: Image.Image,
+    decoded: Image.Image,
     *,
     plan: Geometry,
-    orientation: int,
+    grid: Grid,
     profile: bytes | None,
     cmyk_profile: bytes,
     output_format: str,
     notes: list[str],
 ) -> Image.Image:
-    """Turn one decoded frame into the output frame: orient, normalise, resize, colour, pad."""
-    decoded = image
-    image = resize(upright(image, orientation), plan)
+    """Turn one upright decoded frame into the output frame: resize (and cut), colour, pad."""
+    image = resize(base, plan, grid)
     image = to_srgb(image, profile, cmyk_profile, notes)
     return finish(image, decoded, plan=plan, output_format=output_format)

@@ -89,8 +89,16 @@ def _name(item: object, position: int, seen: set[str]) -> str:
     return name
 
 
+# Fields whose value is a list of numbers; in JSON they may also be sent as an array.
+LIST_FIELDS = ("crop", "focus")
+
+
 def _as_text(name: str, key: str, value: object) -> str:
-    """A JSON value as the form text /convert would receive for it."""
+    """A JSON value as the form text /convert would receive for it ([1, 2, 3, 4] for crop is "1,2,3,4")."""
+    if key in LIST_FIELDS and isinstance(value, list):
+        if all(isinstance(item, int | float) and not isinstance(item, bool) for item in value):
+            return ",".join(_as_text(name, key, item) for item in value)
+        value = "[" + ", ".join(map(str, value)) + "]"  # reported by the field's own check
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -99,5 +107,6 @@ def _as_text(name: str, key: str, value: object) -> str:
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, str):
         return value
-    msg = f"variant {name!r}: {key} must be a string, number or boolean, got {type(value).__name__}"
+    kinds = "a string or an array of numbers" if key in LIST_FIELDS else "a string, number or boolean"
+    msg = f"variant {name!r}: {key} must be {kinds}, got {type(value).__name__}"
     raise InvalidOption(key, msg)

@@ -78,6 +78,15 @@ def test_valid_fields_are_honoured(client, auth, fields, content_type, size):
         ({"enlarge": "maybe"}, "invalid_enlarge", "true or false"),
         ({"lossless": ""}, "invalid_lossless", "true or false"),
         ({"animated": "2"}, "invalid_animated", "true or false"),
+        ({"crop": "1,2,3"}, "invalid_crop", "x,y,width,height"),
+        ({"crop": "0,0,0,5"}, "invalid_crop", "width and height >= 1"),
+        ({"crop": "-1,0,5,5"}, "invalid_crop", "crop"),
+        ({"crop": "0,0,65,10"}, "invalid_crop", "64x48 upright"),
+        ({"crop": "60,40,5,9"}, "invalid_crop", "64x48 upright"),
+        ({"gravity": "up"}, "invalid_gravity", "center, north"),
+        ({"focus": "0.5"}, "invalid_focus", "between 0 and 1"),
+        ({"focus": "1.2,0.5"}, "invalid_focus", "between 0 and 1"),
+        ({"focus": "-0.1,0.5"}, "invalid_focus", "focus"),
     ],
 )
 def test_bad_fields_get_400_naming_the_field(client, auth, fields, code, named):

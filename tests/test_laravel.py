@@ -139,3 +139,21 @@ def test_laravel_sees_invalid_variants_as_a_permanent_error(live_server, tmp_pat
     result = laravel_set(live_server, images.jpeg(), tmp_path, {"hero-wide": {"width": 0}})
     assert (result["status"], result["code"], result["permanent"]) == (400, "invalid_width", True)
     assert result["message"].startswith("variant 'hero-wide'")
+
+
+def test_laravel_sends_crop_and_focus_as_lists(live_server, tmp_path):
+    data = images.jpeg((640, 480))
+    result = laravel(live_server, data, tmp_path, crop=[100, 50, 300, 200], width=150)
+    assert result["ok"], result
+    assert (result["width"], result["height"]) == (150, 100)
+    covered = laravel(live_server, data, tmp_path, width=100, height=100, fit="cover", focus=[0.9, 0.1])
+    assert (covered["width"], covered["height"]) == (100, 100)
+    variants = {
+        "card": {"width": 80, "height": 80, "fit": "cover", "gravity": "smart"},
+        "cut": {"crop": [0, 0, 64, 48]},
+    }
+    result = laravel_set(live_server, data, tmp_path, variants)
+    assert [(item["name"], item["width"], item["height"]) for item in result["renditions"]] == [
+        ("card", 80, 80),
+        ("cut", 64, 48),
+    ]

@@ -173,3 +173,50 @@ def test_health_responder_answers_while_every_worker_is_busy(live_server):
 def test_health_responder_serves_only_health(live_server):
     response = requests.get(live_server.health_url.replace("/health", "/convert"), timeout=5)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "fragment"),
+    [
+        ({"crop": "0,0,700,100"}, "invalid_crop", "480x640 upright"),  # the stored JPEG is 640x480, EXIF 6
+        ({"crop": "0,0,480,640"}, None, None),
+        ({"crop": "1;2;3;4"}, "invalid_crop", "x,y,width,height"),
+        ({"gravity": "middle"}, "invalid_gravity", "smart"),
+        ({"focus": "2,2"}, "invalid_focus", "between 0 and 1"),
+        ({"width": "100", "height": "100", "fit": "cover", "gravity": "smart"}, None, None),
+        (
+            {"width": "100", "height": "100", "fit": "cover", "focus": "0.1,0.9", "crop": "10,10,200,300"},
+            None,
+            None,
+        ),
+    ],
+)
+def test_framing_fields_over_http(live_server, fields, code, fragment):
+    response = post(live_server, images.jpeg((640, 480), orientation=6), **fields)
+    if code is None:
+        assert response.status_code == 200, response.text
+        return
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert fragment in error["message"]
+
+
+def test_a_bad_crop_in_a_rendition_names_it(live_server):
+    response = requests.post(
+        f"{live_server.url}/variants",
+        headers=live_server.headers(),
+        files={"file": ("a", images.jpeg((64, 48)))},
+        data={
+            "variants": json.dumps(
+                [{"name": "ok", "crop": [0, 0, 64, 48]}, {"name": "card", "crop": [0, 0, 65, 48]}]
+            )
+        },
+        timeout=30,
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_crop"
+    assert error["message"].startswith(
+        "variant 'card': crop 0,0,65,48 does not fit the image, which is 64x48"
+    )

@@ -74,6 +74,14 @@ def test_every_rendition_is_byte_identical_to_convert(source):
         ("png-lossless", ConvertOptions(width=100, format="png")),
         ("still", ConvertOptions(width=120, animated=False)),
         ("enlarged", ConvertOptions(width=2000, enlarge=True, format="jpeg")),
+        ("cropped", ConvertOptions(crop=(10, 20, 100, 60), width=50)),
+        ("focused", ConvertOptions(width=90, height=90, fit="cover", focus=(0.8, 0.2), format="avif")),
+        ("smart", ConvertOptions(width=80, height=80, fit="cover", gravity="smart", format="png")),
+        (
+            "smart-wide",
+            ConvertOptions(width=120, height=40, fit="cover", gravity="smart", crop=(0, 0, 150, 100)),
+        ),
+        ("north", ConvertOptions(width=60, height=30, fit="cover", gravity="north")),
     ]
     assert_matches_convert(SOURCES[source](), requests)
 

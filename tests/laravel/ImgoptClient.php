@@ -111,7 +111,9 @@ final class ImgoptClient
     }
 
     /**
-     * Convert image bytes. $options: format, quality, width, height, fit, enlarge, lossless, animated.
+     * Convert image bytes. $options: format, quality, width, height, fit, enlarge, lossless, animated, and the
+     * framing fields crop ([x, y, width, height] in upright pixels), gravity ('center', 'north', ..., 'smart')
+     * and focus ([x, y], fractions 0-1).
      *
      * @throws ImgoptException      imgopt answered with an error (branch on ->errorCode)
      * @throws ConnectionException  imgopt could not be reached, even after retries
@@ -205,11 +207,15 @@ final class ImgoptClient
         return $response;
     }
 
-    /** Form fields as imgopt reads them: strings, booleans as true/false, nulls left out. */
+    /** Form fields as imgopt reads them: strings, booleans as true/false, lists comma-joined, nulls left out. */
     private function fields(array $options): array
     {
         return array_map(
-            fn ($value) => is_bool($value) ? ($value ? 'true' : 'false') : (string) $value,
+            fn ($value) => match (true) {
+                is_bool($value) => $value ? 'true' : 'false',
+                is_array($value) => implode(',', $value),
+                default => (string) $value,
+            },
             array_filter($options, fn ($value) => $value !== null),
         );
     }
