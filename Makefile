@@ -53,7 +53,7 @@ avif-table: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.avif_table $(or $(CORPUS),../shared/corpus/photos) --json bench/results/avif.json
 
-## stress: floods, health probes under load, worst-case timings and a 2,000-request soak (a few minutes)
+## stress: floods, probes under load, worst cases, a 2,000-request soak, a worker's memory over its life (minutes)
 stress: $(INSTALLED)
 	$(BIN)/python -m bench.stress
 

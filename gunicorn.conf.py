@@ -20,9 +20,16 @@ from imgopt.health_responder import HealthResponder, worker_report
 from imgopt.logs import gunicorn_logconfig
 from imgopt.metrics import mark_worker_dead
 from imgopt.runtime import package_version
+from imgopt.worker import after_request, limit_malloc_arenas, rss_mib
 
 # SVT-AV1 prints a banner on every encode unless told to keep quiet before the library loads.
 os.environ.setdefault("SVT_LOG", "1")
+
+# One malloc arena for the master and every worker, set before any thread starts: otherwise each thread a
+# decoder or encoder starts gets an arena whose freed memory the worker keeps (docs/operations.md: after
+# ten 16 MP HEIF conversions a worker held 196 MiB more than at start; with one arena and TRIM_ABOVE_MB,
+# 11). Our hot paths are single-threaded, so nothing contends for it.
+limit_malloc_arenas(1)
 
 load_env_file()
 try:
@@ -41,21 +48,22 @@ bind = f"{settings.host}:{settings.port}"
 backlog = 2048
 
 # Sync workers: one request per process at a time, which suits CPU-bound image work and keeps each
-# conversion's memory in one place. WEB_CONCURRENCY, default one per CPU core; more workers than
-# cores only make every conversion slower.
-worker_class = "sync"
+# conversion's memory in one place. Ours is gunicorn's sync worker that, on SIGTERM, also answers the
+# connections already queued in the backlog before it exits (imgopt/worker.py), so a redeploy resets none.
+# WEB_CONCURRENCY, default one per CPU core; more workers than cores only make every conversion slower.
+worker_class = "imgopt.worker.DrainingSyncWorker"
 workers = settings.workers
 
 # A worker that does not report back within TIMEOUT seconds is killed and its caller sees a closed
 # connection. Our limits keep the slowest valid conversion well inside it (docs/operations.md).
 timeout = settings.timeout
 
-# On SIGTERM, workers finish the request in hand for up to this many seconds before being killed.
-# The container's stop grace period must be longer (Dockerfile, docker-compose.yml).
+# On SIGTERM, workers finish the request in hand and then answer what is queued, for up to this many
+# seconds before being killed. The container's stop grace period must be longer (docker-compose.yml: 45 s).
 graceful_timeout = 30
 
 # Restart a worker after about MAX_REQUESTS requests (plus up to 10% jitter, so they do not all
-# restart together) to return memory that Pillow and malloc hold on to. No request is lost.
+# restart together). A second guard behind MAX_WORKER_RSS_MB (post_request below). No request is lost.
 max_requests = settings.max_requests
 max_requests_jitter = max(1, settings.max_requests // 10) if settings.max_requests else 0
 
@@ -109,9 +117,28 @@ def when_ready(server):
 
 
 def post_fork(server, worker):
-    """Workers do not serve the probe: close the listening socket they inherited from the master."""
+    """Workers do not serve the probe: close the listening socket they inherited from the master. Client
+    sockets time out after BODY_READ_TIMEOUT without data, so a stalled client frees its worker."""
     if health_responder is not None:
         health_responder.close_in_child()
+    worker.client_timeout = settings.body_read_timeout
+
+
+def post_worker_init(worker):
+    """Remember the worker's RSS once it is ready: growth above it is what trimming gives back."""
+    worker.start_rss_mib = rss_mib()
+
+
+def post_request(worker, req, environ, resp):
+    """After each response is sent: return freed heap when the worker has grown by TRIM_ABOVE_MB (a worker
+    that goes idle gives back any growth anyway: imgopt/worker.py), and restart a worker still above
+    MAX_WORKER_RSS_MB (uWSGI's reload-on-rss). The caller waits for neither."""
+    after_request(
+        worker,
+        trim_above_mib=settings.trim_above_mb,
+        max_rss_mib=settings.max_worker_rss_mb,
+        start_rss_mib=worker.start_rss_mib,
+    )
 
 
 def child_exit(server, worker):

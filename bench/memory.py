@@ -1,55 +1,118 @@
-"""Worker memory under the bench workload with different allocator settings, one server per variant.
+"""Allocator settings side by side: throughput against the shipped defaults, interleaved in one run.
 
-    .venv/bin/python -m bench.memory [CORPUS_DIR] [--passes 2]
+Two servers run at once (2 workers each, only one busy at a time): the shipped configuration and a variant
+given as environment variables. Blocks of the web (1200 px) and thumbnail (320 px) mixes alternate between
+them (ABBA), so drift on a shared machine hits both alike. Both wall-clock throughput and the workers' CPU
+time per request (user + system, from /proc: far less noisy on a shared machine) are compared. Memory
+after the run is printed for both.
 
-Prints worker peak RSS (VmHWM), RSS and PSS after the workload, for each variant side by side.
+    .venv/bin/python -m bench.memory [CORPUS_DIR] --variant MALLOC_ARENA_MAX=1 [--variant ...] [--blocks 8]
+        [--before CHECKOUT]   (the baseline from another checkout; --variant "" for this one unchanged)
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import os
 import tempfile
 from pathlib import Path
 
-from bench.bench import MIXES, corpus_photos, generated_photos, multipart, run_service
-from bench.server import memory_of, start_gunicorn, stop_gunicorn
+from bench.bench import MIXES, corpus_paths, generated_photos, multipart, run_service
+from bench.server import ROOT, LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
-JEMALLOC = next(
-    (str(path) for path in Path("/usr/lib").glob("*/libjemalloc.so.2")),
-    None,
-)
-VARIANTS: dict[str, dict[str, str]] = {
-    "glibc defaults (as shipped)": {},
-    "MALLOC_ARENA_MAX=2": {"MALLOC_ARENA_MAX": "2"},
-    "MALLOC_MMAP_THRESHOLD_=128K": {"MALLOC_MMAP_THRESHOLD_": "131072"},
-    "MALLOC_TRIM_THRESHOLD_=128K": {"MALLOC_TRIM_THRESHOLD_": "131072"},
-}
-if JEMALLOC:
-    VARIANTS["jemalloc"] = {"LD_PRELOAD": JEMALLOC}
+
+def cpu_seconds(server: LiveServer) -> float:
+    """User + system CPU time of the server's workers so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in server.worker_pids():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def compare(
+    photos: list[bytes],
+    variant: dict[str, str],
+    blocks: int,
+    base_env: dict[str, str],
+    base_root: Path = ROOT,
+) -> dict:
+    """Throughput of the variant over the baseline per mix, and both sides' worker memory. ``base_root``
+    runs the baseline from another checkout (the previous version, say)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = start_gunicorn(
+            Path(tmp) / "base", base_root, WEB_CONCURRENCY="2", LOG_LEVEL="warning", **base_env
+        )
+        other = start_gunicorn(
+            Path(tmp) / "variant", WEB_CONCURRENCY="2", LOG_LEVEL="warning", **{**base_env, **variant}
+        )
+        try:
+            report = {}
+            for mix in MIXES:
+                bodies = [multipart(photo, mix) for photo in photos]
+                seconds = {"base": 0.0, "variant": 0.0}
+                cpu = {"base": 0.0, "variant": 0.0}
+                count = {"base": 0, "variant": 0}
+                for _side, server in (("base", base), ("variant", other)):  # warm-up
+                    run_service(server, bodies[:2], 1)
+                for block in range(blocks):
+                    order = (("base", base), ("variant", other))
+                    for side, server in order if block % 2 == 0 else reversed(order):
+                        started = cpu_seconds(server)
+                        result = run_service(server, bodies, 1)
+                        cpu[side] += cpu_seconds(server) - started
+                        seconds[side] += result["seconds"]
+                        count[side] += result["count"]
+                rates = {side: count[side] / seconds[side] for side in seconds}
+                per_request = {side: cpu[side] / count[side] for side in cpu}
+                report[mix.name] = {
+                    "base_per_second": rates["base"],
+                    "variant_per_second": rates["variant"],
+                    "ratio": rates["variant"] / rates["base"],
+                    "base_cpu_ms": per_request["base"] * 1000,
+                    "variant_cpu_ms": per_request["variant"] * 1000,
+                    "cpu_ratio": per_request["variant"] / per_request["base"],
+                }
+            report["memory_mib"] = {
+                side: {
+                    "peak": max(memory_of(pid)["VmHWM"] for pid in server.worker_pids()),
+                    "rss_after": max(memory_of(pid)["VmRSS"] for pid in server.worker_pids()),
+                }
+                for side, server in (("base", base), ("variant", other))
+            }
+        finally:
+            stop_gunicorn(base)
+            stop_gunicorn(other)
+    return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("corpus", nargs="?", type=Path)
-    parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--variant", action="append", default=[], help="space-separated KEY=VALUE list")
+    parser.add_argument("--base", default="", help="KEY=VALUE list for both sides")
+    parser.add_argument("--blocks", type=int, default=8)
+    parser.add_argument("--before", type=Path, default=ROOT, help="run the baseline from this checkout")
     args = parser.parse_args()
-    photos = corpus_photos(args.corpus) if args.corpus else generated_photos(smoke=False)
-    print("| variant | worker peak RSS MiB (max) | worker RSS after | worker PSS after |")
-    print("|---|---|---|---|")
-    for name, env in VARIANTS.items():
-        tmp = Path(tempfile.mkdtemp())
-        server = start_gunicorn(tmp, WEB_CONCURRENCY="2", LOG_LEVEL="warning", **env)
-        try:
-            for mix in MIXES:
-                run_service(server, [multipart(photo, mix) for photo in photos], args.passes)
-            workers = [memory_of(pid) for pid in server.worker_pids()]
-        finally:
-            stop_gunicorn(server)
-            shutil.rmtree(tmp, ignore_errors=True)
+    photos = (
+        [path.read_bytes() for path in corpus_paths(args.corpus)] if args.corpus else generated_photos(False)
+    )
+    base_env = dict(item.split("=", 1) for item in args.base.split())
+    print(
+        "| variant | web req/s, variant / base | web CPU a request | thumbnails req/s | thumbnails CPU "
+        "| peak RSS MiB base / variant | RSS after |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for text in args.variant:
+        variant = dict(item.split("=", 1) for item in text.split())  # "" means this checkout as it is
+        report = compare(photos, variant, args.blocks, base_env, args.before)
+        memory = report["memory_mib"]
         print(
-            f"| {name} | {max(w['VmHWM'] for w in workers):.1f} | {max(w['VmRSS'] for w in workers):.1f} "
-            f"| {max(w['Pss'] for w in workers):.1f} |",
+            f"| {text} | {report['web']['ratio']:.3f} | {report['web']['cpu_ratio']:.3f} "
+            f"| {report['thumbnails']['ratio']:.3f} | {report['thumbnails']['cpu_ratio']:.3f} "
+            f"| {memory['base']['peak']:.0f} / {memory['variant']['peak']:.0f} "
+            f"| {memory['base']['rss_after']:.0f} / {memory['variant']['rss_after']:.0f} |",
             flush=True,
         )
 

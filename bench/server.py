@@ -50,6 +50,11 @@ class LiveServer:
         return [int(pid) for pid in path.read_text().split()]
 
 
+def reset_peak(pid: int) -> None:
+    """Start a new peak-RSS (VmHWM) measurement for a process (Linux: clear_refs 5)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 def memory_of(pid: int) -> dict[str, float]:
     """Peak RSS (VmHWM), current RSS and PSS of a process, MiB, read from /proc."""
     facts: dict[str, float] = {}
@@ -63,7 +68,7 @@ def memory_of(pid: int) -> dict[str, float]:
     return facts
 
 
-def server_environment(port: int, **overrides: str) -> dict[str, str]:
+def server_environment(port: int, root: Path = ROOT, **overrides: str) -> dict[str, str]:
     """The environment for a test gunicorn: a token, loopback, two workers, no stray .env."""
     env = {key: value for key, value in os.environ.items() if key not in {"PORT", "HOST"}}
     env.update(
@@ -71,24 +76,27 @@ def server_environment(port: int, **overrides: str) -> dict[str, str]:
         HOST="127.0.0.1",
         PORT=str(port),
         WEB_CONCURRENCY="2",
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=str(root),
         LOG_LEVEL="info",
     )
     env.update(overrides)
     return env
 
 
-def start_gunicorn(work_dir: Path, **overrides: str) -> LiveServer:
-    """Start gunicorn -c gunicorn.conf.py in ``work_dir`` (so no .env is read) and wait until it answers."""
+def start_gunicorn(work_dir: Path, root: Path = ROOT, **overrides: str) -> LiveServer:
+    """Start gunicorn -c gunicorn.conf.py in ``work_dir`` (so no .env is read) and wait until it answers.
+
+    ``root`` is the checkout to run (another one lets a benchmark compare two versions side by side).
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     server_tmp = work_dir / "tmp"
     server_tmp.mkdir(exist_ok=True)
-    env = server_environment(port, HEALTH_PORT=str(free_port()), TMPDIR=str(server_tmp), **overrides)
+    env = server_environment(port, root, HEALTH_PORT=str(free_port()), TMPDIR=str(server_tmp), **overrides)
     log_path = work_dir / "gunicorn.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")],
+            [sys.executable, "-m", "gunicorn", "-c", str(root / "gunicorn.conf.py")],
             cwd=work_dir,
             env=env,
             stdout=log,

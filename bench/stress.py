@@ -283,7 +283,34 @@ def soak(server: LiveServer, total: int) -> dict:
     }
 
 
-SECTIONS = ("flood", "probes", "worst", "soak")
+SECTIONS = ("flood", "probes", "worst", "soak", "lifecycle")
+
+
+# The memory targets of a worker's life (one worker, MAX_REQUESTS=0), MiB above its starting RSS.
+LIFECYCLE_TARGETS = {"after_heavy": 48, "heic_peak": 160, "third_pass": 96, "pass_growth": 0.10}
+
+
+def lifecycle(corpus: Path | None, before: Path | None) -> dict:
+    """bench/lifecycle.py for this checkout (and ``before``, another checkout), with the targets checked."""
+    from bench import lifecycle as life
+
+    report = {}
+    for label, root in (("now", life.ROOT), ("before", before)):
+        if root is None:
+            continue
+        report[label] = life.measure(corpus, root, {})
+    now = report["now"]
+    third, first = now["corpus"]["after_each_pass_mib"][-1], now["corpus"]["after_each_pass_mib"][0]
+    baseline = now["corpus"]["baseline_mib"]
+    heavy = [now[key]["after_minus_baseline"] for key in now if key.endswith(("_x10", "_x5"))]
+    report["targets_met"] = {
+        "after HEIC / RGBA PNG <= baseline + 48": max(heavy) <= LIFECYCLE_TARGETS["after_heavy"],
+        "HEIC peak <= baseline + 160": now["heic_12mp_x10"]["peak_minus_baseline"]
+        <= LIFECYCLE_TARGETS["heic_peak"],
+        "third pass <= first + 10%": third <= first * (1 + LIFECYCLE_TARGETS["pass_growth"]),
+        "third pass <= baseline + 96": third - baseline <= LIFECYCLE_TARGETS["third_pass"],
+    }
+    return report
 
 
 def main() -> None:
@@ -293,6 +320,12 @@ def main() -> None:
     parser.add_argument("--soak-requests", type=int, default=2000)
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--json", type=Path, default=Path("bench/results/stress.json"))
+    parser.add_argument(
+        "--corpus", type=Path, default=Path("../shared/corpus"), help="for the lifecycle section"
+    )
+    parser.add_argument(
+        "--before", type=Path, help="another checkout to measure the lifecycle section against"
+    )
     args = parser.parse_args()
     report: dict = {}
 
@@ -314,6 +347,8 @@ def main() -> None:
             )
         finally:
             stop_gunicorn(server)
+        corpus = args.corpus if args.corpus.is_dir() else None
+        section("lifecycle", lambda: lifecycle(corpus, args.before))
         if "soak" in args.only:
             server = start_gunicorn(Path(tmp) / "soak", MAX_REQUESTS="200")
             try:

@@ -54,12 +54,25 @@ def _boolean(raw: str) -> bool:
     raise ValueError(msg)
 
 
+# API_TOKEN may list this many tokens, comma-separated, so a token can be rotated without a 401 window.
+MAX_TOKENS = 4
+
+
 def _token(raw: str) -> str:
     value = raw.strip()
     if not value:
         msg = "is required: set it to a long random string (make run generates one in .env)"
         raise ValueError(msg)
+    tokens = split_tokens(value)
+    if len(tokens) > MAX_TOKENS or not all(tokens):
+        msg = f"must be one token, or up to {MAX_TOKENS} comma-separated tokens with none empty"
+        raise ValueError(msg)
     return value
+
+
+def split_tokens(value: str) -> tuple[str, ...]:
+    """The tokens an API_TOKEN value lists (one, or several separated by commas)."""
+    return tuple(token.strip() for token in value.split(","))
 
 
 def _text(raw: str) -> str:
@@ -86,7 +99,11 @@ class Settings:
     api_token: str = field(
         default="",
         repr=False,
-        metadata={"env": "API_TOKEN", "parse": _token, "help": "bearer token callers must send"},
+        metadata={
+            "env": "API_TOKEN",
+            "parse": _token,
+            "help": "bearer token callers must send; to rotate, the old and new token, comma-separated",
+        },
     )
     host: str = _setting("HOST", "0.0.0.0", _text, "address gunicorn binds to")
     port: int = _setting("PORT", 3000, _int_in(1, 65535), "port gunicorn binds to")
@@ -118,6 +135,24 @@ class Settings:
         "MAX_REQUESTS", 1000, _int_in(0), "requests before a worker is recycled; 0 never"
     )
     timeout: int = _setting("TIMEOUT", 60, _int_in(5, 3600), "gunicorn worker timeout, seconds")
+    body_read_timeout: int = _setting(
+        "BODY_READ_TIMEOUT",
+        10,
+        _int_in(1, 600),
+        "seconds an upload may send nothing before it gets 408 (the whole body must arrive within TIMEOUT/3)",
+    )
+    max_worker_rss_mb: int = _setting(
+        "MAX_WORKER_RSS_MB",
+        256,
+        _int_in(0, 65536),
+        "a worker whose RSS is above this after a request is restarted once it has answered; 0 never",
+    )
+    trim_above_mb: int = _setting(
+        "TRIM_ABOVE_MB",
+        48,
+        _int_in(0, 65536),
+        "a worker this much above its starting RSS after a request returns freed heap to the system; 0 never",
+    )
     log_level: str = _setting(
         "LOG_LEVEL", "info", _one_of("debug", "info", "warning", "error", "critical"), "log threshold"
     )
@@ -152,6 +187,11 @@ class Settings:
                 msg = f"{env}={raw!r} is invalid: {exc}"
                 raise ConfigError(msg) from None
         return cls(**values)
+
+    @property
+    def api_tokens(self) -> tuple[str, ...]:
+        """Every accepted bearer token, in the order API_TOKEN lists them."""
+        return split_tokens(self.api_token)
 
     @property
     def workers(self) -> int:

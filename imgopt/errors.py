@@ -41,6 +41,13 @@ class Unauthorized(ImgoptError):
     code = "unauthorized"
 
 
+class RequestTimeout(ImgoptError):
+    """The upload stalled (BODY_READ_TIMEOUT without a byte) or took longer than the whole-body limit."""
+
+    status = 408
+    code = "request_timeout"
+
+
 class PayloadTooLarge(ImgoptError):
     """The request body is larger than MAX_UPLOAD_MB."""
 

@@ -198,8 +198,9 @@ def _box_sizes(region: tuple[int, int], box: tuple[int, int], fit: str, enlarge:
 class Grid:
     """How upright source coordinates map onto a decoded (possibly reduced) upright image.
 
-    libjpeg decodes at 1/k with ceil-rounded sizes: decoded pixel i covers stored pixels [k*i, k*i + k). On an
-    axis the EXIF orientation reverses, the part-covered last pixel comes first, which shifts the grid.
+    libjpeg decodes at 1/k (k = 2, 4, 8) with ceil-rounded sizes: decoded pixel i covers stored pixels
+    [k*i, k*i + k). On an axis the EXIF orientation reverses, the part-covered last pixel comes first, which
+    shifts the grid. Any other reduction (a HEIF thumbnail) is a plain scaled copy.
     """
 
     scale: tuple[float, float] = (1.0, 1.0)
@@ -209,6 +210,10 @@ class Grid:
         """A box in upright source pixels as a box in decoded pixels."""
         (sx, sy), (ox, oy) = self.scale, self.offset
         return ((box[0] + ox) * sx, (box[1] + oy) * sy, (box[2] + ox) * sx, (box[3] + oy) * sy)
+
+
+# The reductions libjpeg decodes at.
+DCT_SCALES = (2, 4, 8)
 
 
 # Upright axes that run against the stored axis they come from, per EXIF orientation (x, y).
@@ -234,7 +239,11 @@ def grid(source: tuple[int, int], decoded: tuple[int, int], orientation: int) ->
             scales.append(1.0)
             offsets.append(0.0)
             continue
-        k = max(1, round(source_side / decoded_side))
+        k = round(source_side / decoded_side)
+        if k not in DCT_SCALES or not 0 <= k * decoded_side - source_side < k:
+            scales.append(decoded_side / source_side)
+            offsets.append(0.0)
+            continue
         scales.append(1 / k)
         offsets.append(float(k * decoded_side - source_side) if reversed_axis else 0.0)
     return Grid((scales[0], scales[1]), (offsets[0], offsets[1]))

@@ -8,6 +8,14 @@ from typing import Any
 CHUNK = 256 * 1024
 
 
+# Set in the environ when reading the body timed out: the client is stalled, so there is nothing to drain.
+BODY_TIMED_OUT = "imgopt.body_timed_out"
+
+
+# Set in the environ by a worker that is shutting down (imgopt/worker.py) for the requests it still answers.
+DRAINING = "imgopt.draining"
+
+
 class DrainUnreadBody:
     """Read and discard whatever request body the app left unread, before the response goes out.
 
@@ -33,7 +41,7 @@ class DrainUnreadBody:
             claimed = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return
-        if claimed > self.max_drain_bytes:
+        if claimed > self.max_drain_bytes or environ.get(BODY_TIMED_OUT):
             return
         stream = environ.get("wsgi.input")
         if stream is None:
@@ -45,5 +53,5 @@ class DrainUnreadBody:
                 if not chunk:
                     return
                 budget -= len(chunk)
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # includes a client that stalls while we drain: TimeoutError
             return

@@ -28,6 +28,7 @@ from .options import ConvertOptions
 from .pipeline_settings import PipelineSettings
 from .placeholder import PROXY_SIDE, Placeholder, make_proxy, placeholder
 from .source import (
+    DRAFT_FORMATS,
     apply_draft,
     count_frames,
     decode_frames,
@@ -186,8 +187,8 @@ def _decode_groups(
 def _decoded_size(
     data: bytes, header: Image.Image, box: tuple[int, int], orientation: int
 ) -> tuple[int, int]:
-    """The size a decode that must cover ``box`` (upright pixels) has; only JPEG decodes smaller."""
-    if header.format != "JPEG":
+    """The size a decode that must cover ``box`` (upright pixels) has; only JPEG and HEIF decode smaller."""
+    if header.format not in DRAFT_FORMATS:
         return header.size
     with open_image(data) as probe:
         apply_draft(probe, box, orientation)

@@ -28,14 +28,31 @@ ANIMATED_INPUTS = ("GIF", "WEBP", "PNG", "AVIF")
 EXIF_ORIENTATION = 0x0112
 
 
+# Formats whose decoders can produce a smaller image than the source: JPEG by DCT scaling (1/2, 1/4, 1/8),
+# HEIF by decoding an embedded thumbnail instead of the image.
+DRAFT_FORMATS = ("JPEG", "HEIF")
+
+
+# A HEIF thumbnail is used only when it is at least this many times the size needed, so that the output is
+# still a downscale (a thumbnail is itself a lossy, often soft, copy).
+HEIF_THUMBNAIL_MARGIN = 2
+
+
 @functools.cache
 def register_plugins() -> None:
-    """Register the AVIF and HEIF decoders with Pillow; safe to call more than once."""
+    """Register the AVIF and HEIF decoders with Pillow; safe to call more than once.
+
+    Decoders get one thread each: a worker per core already uses every core, and libheif's and dav1d's
+    extra threads each keep a malloc arena that a worker never gives back (docs/operations.md). HEIF depth
+    and auxiliary images are never read; embedded thumbnails may be, by ``apply_draft``.
+    """
     import pillow_avif  # noqa: F401  (importing replaces Pillow's own AVIF plugin)
     import pillow_heif
+    from pillow_avif import AvifImagePlugin
 
     Image.init()
-    pillow_heif.register_heif_opener(thumbnails=False)
+    pillow_heif.register_heif_opener(thumbnails=True, decode_threads=1, depth_images=False, aux_images=False)
+    AvifImagePlugin.DEFAULT_MAX_THREADS = 1
 
 
 def open_image(data: bytes) -> Image.Image:
@@ -90,10 +107,13 @@ def oriented_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
 
 
 def apply_draft(source: Image.Image, upright_box: tuple[int, int], orientation: int) -> None:
-    """Let JPEG decode at 1/2, 1/4 or 1/8 scale when that still covers ``upright_box`` (upright pixels)."""
+    """Decode smaller when that still covers ``upright_box`` (upright pixels): JPEG at 1/2, 1/4 or 1/8
+    scale, HEIF from an embedded thumbnail at least twice the box."""
     box = oriented_size(upright_box, orientation)  # back to stored orientation
-    if box[0] >= source.width and box[1] >= source.height:
+    if source.format not in DRAFT_FORMATS or (box[0] >= source.width and box[1] >= source.height):
         return
+    if source.format == "HEIF":
+        box = (box[0] * HEIF_THUMBNAIL_MARGIN, box[1] * HEIF_THUMBNAIL_MARGIN)
     try:
         source.draft(source.mode, box)
     except Exception:  # draft is an optimisation; a failure only costs time

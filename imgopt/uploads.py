@@ -9,12 +9,16 @@ when a client disconnects.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
 from werkzeug.http import parse_options_header
 
-from .errors import BadRequest, PayloadTooLarge
+from .errors import BadRequest, PayloadTooLarge, RequestTimeout
 
 MAX_PARTS = 64
 MAX_FIELD_BYTES = 64 * 1024
@@ -29,18 +33,56 @@ class Upload:
     files: dict[str, bytes] = field(default_factory=dict)
 
 
-def read_body(stream: IO[bytes], content_length: int | None, max_bytes: int) -> bytes:
-    """The whole request body, refusing more than ``max_bytes`` (413) and noticing a short read (400)."""
+def read_body(
+    stream: IO[bytes], content_length: int | None, max_bytes: int, *, within_seconds: float | None = None
+) -> bytes:
+    """The whole request body, refusing more than ``max_bytes`` (413) and noticing a short read (400).
+
+    A stalled client (the socket's own timeout, set by the worker: BODY_READ_TIMEOUT) or one slower than
+    ``within_seconds`` for the whole body gets 408, so the worker is free again long before gunicorn's
+    worker timeout would kill it.
+    """
     if content_length is not None and content_length > max_bytes:
         raise _too_large(max_bytes)
     wanted = max_bytes + 1 if content_length is None else content_length
-    body = stream.read(wanted)
+    try:
+        with _deadline(within_seconds):
+            body = stream.read(wanted)
+    except TimeoutError:
+        msg = "the upload stalled (no data for BODY_READ_TIMEOUT seconds) or was too slow; send it again"
+        raise RequestTimeout(msg) from None
     if len(body) > max_bytes:
         raise _too_large(max_bytes)
     if content_length is not None and len(body) < content_length:
         msg = f"the request body ended after {len(body)} of {content_length} bytes"
         raise BadRequest(msg)
     return body
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float | None) -> Iterator[None]:
+    """Raise TimeoutError inside the block once ``seconds`` have passed, even within a blocking read.
+
+    A client trickling a byte at a time never lets a read time out on its own. SIGALRM interrupts the read;
+    it works in a process's main thread only (a sync worker's requests run there), elsewhere it is a no-op.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    active = True
+
+    def expire(_signal: int, _frame: object) -> None:
+        if active:
+            raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        active = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:

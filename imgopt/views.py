@@ -18,8 +18,9 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import pipeline, renditions
-from .errors import BadRequest, ImgoptError, Unauthorized
+from .errors import BadRequest, ImgoptError, RequestTimeout, Unauthorized
 from .logs import log_request
+from .middleware import BODY_TIMED_OUT, DRAINING
 from .options import parse_options
 from .renditions import RenditionSet
 from .runtime import Runtime
@@ -37,6 +38,11 @@ HTTP_ERROR_CODES = {
     415: "unsupported_format",
 }
 logger = logging.getLogger("imgopt.views")
+
+
+# The whole upload must arrive within this share of TIMEOUT, so that a slow or trickling client gets 408
+# long before gunicorn's worker timeout would kill the worker; the conversion has the rest.
+BODY_SHARE_OF_TIMEOUT = 1 / 3
 
 
 def runtime() -> Runtime:
@@ -89,21 +95,27 @@ def require_token(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        check_token(request.headers.get("Authorization", ""), runtime().settings.api_token)
+        g.facts["token_index"] = check_token(
+            request.headers.get("Authorization", ""), runtime().settings.api_tokens
+        )
         return view(*args, **kwargs)
 
     return guarded
 
 
-def check_token(header: str, token: str) -> None:
-    """Compare the Authorization header with the token in constant time; raise Unauthorized."""
+def check_token(header: str, tokens: tuple[str, ...]) -> int:
+    """Which of the accepted tokens the Authorization header carries (its position, for the log; never the
+    token). Every token is compared, each in constant time; raise Unauthorized when none matches."""
     scheme, _, offered = header.partition(" ")
     if scheme.lower() != "bearer" or not offered.strip():
         msg = "send the API token as 'Authorization: Bearer <token>'"
         raise Unauthorized(msg)
-    if not hmac.compare_digest(offered.strip().encode(), token.encode()):
+    offered_bytes = offered.strip().encode()
+    matches = [hmac.compare_digest(offered_bytes, token.encode()) for token in tokens]
+    if not any(matches):
         msg = "the API token is wrong"
         raise Unauthorized(msg)
+    return matches.index(True)
 
 
 @bp.post("/convert")
@@ -237,9 +249,17 @@ def rendition_set_body(result: RenditionSet) -> tuple[Iterator[bytes], int]:
 def read_upload() -> tuple[bytes, dict[str, str]]:
     """The bytes of the multipart ``file`` part and the text fields; 400 when either is missing."""
     boundary = boundary_of(request.headers.get("Content-Type", ""))
-    body = read_body(
-        request.environ["wsgi.input"], request.content_length, runtime().settings.max_upload_bytes
-    )
+    settings = runtime().settings
+    try:
+        body = read_body(
+            request.environ["wsgi.input"],
+            request.content_length,
+            settings.max_upload_bytes,
+            within_seconds=settings.timeout * BODY_SHARE_OF_TIMEOUT,
+        )
+    except RequestTimeout:
+        request.environ[BODY_TIMED_OUT] = True  # nothing more will come: do not wait to drain it
+        raise
     upload = parse_multipart(body, boundary)
     del body
     data = upload.files.get("file")
@@ -265,7 +285,10 @@ def health() -> Response:
 
 @bp.get("/ready")
 def ready() -> tuple[Response, int]:
-    """Readiness: the decoders and the configured encoders are loaded and usable."""
+    """Readiness: the decoders and the configured encoders are loaded and usable, and the worker is not
+    shutting down (a draining worker still answers, with 503, so a balancer stops sending)."""
+    if request.environ.get(DRAINING):
+        return jsonify(ready=False, reason="shutting down: answering queued requests, then exiting"), 503
     problem = runtime().readiness_problem()
     if problem:
         return jsonify(ready=False, reason=problem), 503
@@ -277,7 +300,7 @@ def metrics() -> Response:
     """Prometheus metrics summed over every worker; bearer token unless METRICS_PUBLIC=true."""
     state = runtime()
     if not state.settings.metrics_public:
-        check_token(request.headers.get("Authorization", ""), state.settings.api_token)
+        check_token(request.headers.get("Authorization", ""), state.settings.api_tokens)
     return Response(state.metrics.render(), content_type=state.metrics.content_type)
 
 

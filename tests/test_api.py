@@ -257,3 +257,24 @@ def test_ready_needs_no_auth(client):
     response = client.get("/ready")
     assert response.status_code == 200
     assert response.get_json() == {"ready": True}
+
+
+@pytest.mark.parametrize(
+    ("header", "index"),
+    [
+        (f"Bearer {TOKEN}", 0),
+        ("Bearer second-token-0123456789", 1),
+        ("Bearer nope", None),
+        (f"Bearer {TOKEN}x", None),
+    ],
+)
+def test_any_listed_token_is_accepted_and_its_position_reported(header, index):
+    from imgopt.errors import Unauthorized
+    from imgopt.views import check_token
+
+    tokens = (TOKEN, "second-token-0123456789")
+    if index is None:
+        with pytest.raises(Unauthorized):
+            check_token(header, tokens)
+    else:
+        assert check_token(header, tokens) == index

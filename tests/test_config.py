@@ -70,3 +70,30 @@ def test_every_setting_is_documented_in_env_example():
     example = (Path(__file__).parent.parent / ".env.example").read_text()
     for variable, _default, _help in describe_settings():
         assert f"{variable}=" in example, variable
+
+
+@pytest.mark.parametrize(
+    ("raw", "tokens"),
+    [("one", ("one",)), (" old , new ", ("old", "new")), ("a,b,c,d", ("a", "b", "c", "d"))],
+)
+def test_api_token_may_list_tokens_for_a_rotation(raw, tokens):
+    assert Settings.from_env({"API_TOKEN": raw}).api_tokens == tokens
+
+
+@pytest.mark.parametrize("raw", ["old,", ",new", "a,,b", "a,b,c,d,e"])
+def test_a_malformed_token_list_is_named(raw):
+    with pytest.raises(ConfigError, match="API_TOKEN"):
+        Settings.from_env({"API_TOKEN": raw})
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "attribute", "value"),
+    [
+        ("BODY_READ_TIMEOUT", "3", "body_read_timeout", 3),
+        ("MAX_WORKER_RSS_MB", "0", "max_worker_rss_mb", 0),
+        ("TRIM_ABOVE_MB", "64", "trim_above_mb", 64),
+        ("MAX_VARIANTS", "4", "max_variants", 4),
+    ],
+)
+def test_lifecycle_settings_are_parsed(variable, raw, attribute, value):
+    assert getattr(Settings.from_env({"API_TOKEN": "t", variable: raw}), attribute) == value

@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).parent.parent / "imgopt"
 # Modules that may know about HTTP; everything else is the pipeline and its helpers.
-WEB_MODULES = {"__init__", "views", "middleware", "uploads", "logs", "metrics", "runtime", "config"}
+WEB_MODULES = {"__init__", "views", "middleware", "uploads", "logs", "metrics", "runtime", "config", "worker"}
 WEB_LIBRARIES = ("flask", "werkzeug", "gunicorn")
 
 

@@ -92,10 +92,11 @@ final class ImgoptException extends \RuntimeException
         parent::__construct($message, $status);
     }
 
-    /** The upload itself is the problem (bad file, too large, unsupported): do not retry it. */
+    /** The upload itself is the problem (bad file, too large, unsupported): do not retry it. A 408 (the upload
+     *  stalled on its way) is not: sending it again is the fix. */
     public function isPermanent(): bool
     {
-        return $this->status >= 400 && $this->status < 500;
+        return $this->status >= 400 && $this->status < 500 && $this->status !== 408;
     }
 }
 
@@ -184,10 +185,12 @@ final class ImgoptClient
             ->accept('image/*, application/json')
             ->timeout($this->timeout)
             ->withOptions(['connect_timeout' => 5])
-            // Conversions are idempotent: retry a closed connection or a 503, never a 4xx.
+            // Conversions are idempotent: retry a closed connection, a stalled upload (408) or a 503,
+            // never another 4xx.
             ->retry($this->tries, 250, function ($exception) {
                 return $exception instanceof ConnectionException
-                    || ($exception instanceof RequestException && $exception->response->status() === 503);
+                    || ($exception instanceof RequestException
+                        && in_array($exception->response->status(), [408, 503], true));
             })
             ->attach('file', $contents, 'upload');
         if ($requestId !== null) {
