@@ -24,6 +24,8 @@ from imgopt.worker import after_request, limit_malloc_arenas, rss_mib
 
 # SVT-AV1 prints a banner on every encode unless told to keep quiet before the library loads.
 os.environ.setdefault("SVT_LOG", "1")
+# One worker per core: numpy's BLAS (quality=auto's blur) must not start a thread pool per worker as well.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 # One malloc arena for the master and every worker, set before any thread starts: otherwise each thread a
 # decoder or encoder starts gets an arena whose freed memory the worker keeps (docs/operations.md: after

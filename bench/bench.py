@@ -7,10 +7,11 @@ HTTP. Rounds alternate service and bound for each mix so machine noise hits both
 
 Then the `cms` mix (bench/sets.py): one /variants request per photo against eight /convert requests, and
 /info against a 1200 px /convert, and the placeholder's cost. Then framing (bench/framing.py): gravity=smart
-against a centre crop, and how often the smart window agrees with libvips' attention crop.
+against a centre crop, and how often the smart window agrees with libvips' attention crop. Then quality=auto
+(bench/autoquality.py): agreement with the reference SSIMULACRA2, consistency, bytes, time and memory.
 
     .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
-        [--only web,thumbnails,cms,info,framing] [--examples docs/images]
+        [--only web,thumbnails,cms,info,framing,autoquality] [--examples docs/images]
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from bench import framing, sets
+from bench import autoquality, framing, sets
 from bench.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
 WEBP_METHOD = 4  # the service's default WEBP_METHOD; both sides use it
@@ -211,7 +212,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
     parser.add_argument(
-        "--only", default="web,thumbnails,cms,info,framing", help="comma-separated parts to run"
+        "--only", default="web,thumbnails,cms,info,framing,autoquality", help="comma-separated parts to run"
     )
     parser.add_argument("--examples", type=Path, help="write before/after smart crops (PNG) to this folder")
     args = parser.parse_args()
@@ -242,6 +243,8 @@ def main() -> None:
             report.update(set_mixes(Path(tmp), photos, names, args, server_env))
         if "framing" in parts:
             report["framing"] = framing_part(Path(tmp), photos, names, args, server_env)
+    if "autoquality" in parts:
+        report["autoquality"] = autoquality.run(photos, names, args.smoke)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .autoquality import MAX_PROBES, MAX_RAISES
 from .errors import ImageTooLarge, UnprocessableImage
 from .geometry import Geometry
-from .options import ConvertOptions
+from .options import AUTO_FORMATS, ConvertOptions
 from .pipeline_settings import PipelineSettings
 
 # The longest side each output format can hold: WebP's header has 14 bits; libavif (what browsers decode
@@ -33,6 +34,17 @@ PEAK_MEMORY_FACTOR = {
 
 
 ALPHA_MODES = ("RGBA", "LA", "La", "RGBa", "PA")
+
+
+# Memory quality=auto needs per pixel of the image it scores, beyond a fixed-quality conversion: the
+# reference's coarse scales, a band of full-resolution work, the probes (`make bench`, bench/autoquality.py,
+# measured 38-42 bytes a pixel at 1200 px; rounded up for the probes' own encoder buffers).
+SCORING_BYTES_PER_PIXEL = 48
+
+
+# Encodes quality=auto may make of a frame besides the output: its probes, the corrections and a step
+# down, with the perceptual scoring of each counted as about one more.
+AUTO_QUALITY_ENCODES = 2 * (MAX_PROBES + MAX_RAISES + 1)
 
 
 # Encoder throughput in megapixels per second on one core of our 2-core machine with the other core busy,
@@ -64,14 +76,25 @@ def check_source_size(size: tuple[int, int], frames: int, settings: PipelineSett
         raise ImageTooLarge(msg)
 
 
+def output_formats_that_fit(canvas: tuple[int, int], output_format: str) -> tuple[str, ...]:
+    """The formats an output of ``canvas`` can be written in: the one asked for, or for format=auto
+    whichever of WebP and AVIF can hold it."""
+    candidates = AUTO_FORMATS if output_format == "auto" else (output_format,)
+    return tuple(fmt for fmt in candidates if max(canvas) <= MAX_OUTPUT_SIDE.get(fmt, max(canvas)))
+
+
 def check_output_size(plan: Geometry, options: ConvertOptions) -> None:
     """Refuse up front an output the chosen encoder cannot represent."""
+    if output_formats_that_fit(plan.canvas, options.format):
+        return
     width, height = plan.canvas
-    limit = MAX_OUTPUT_SIDE.get(options.format)
-    if limit is not None and max(width, height) > limit:
-        name = options.format.upper() if options.format != "webp" else "WebP"
-        msg = f"a {width}x{height} output exceeds {name}'s {limit} px side limit; ask for a smaller size"
-        raise ImageTooLarge(msg, code="output_too_large")
+    fmt = "avif" if options.format == "auto" else options.format
+    name = fmt.upper() if fmt != "webp" else "WebP"
+    msg = (
+        f"a {width}x{height} output exceeds {name}'s {MAX_OUTPUT_SIDE[fmt]} px side limit; "
+        "ask for a smaller size"
+    )
+    raise ImageTooLarge(msg, code="output_too_large")
 
 
 def pixel_bytes(mode: str) -> int:
@@ -90,26 +113,29 @@ def check_memory(
     decoded_size: tuple[int, int],
     output_pixels: int,
     settings: PipelineSettings,
+    *,
+    scored_pixels: int = 0,
 ) -> None:
     """Refuse, before decoding, what would need more pixel memory than the per-worker budget.
 
     ``decoded_size`` is what the decoder will produce (JPEG's draft size). The decoded frame is multiplied by
     the peak-to-pixels factor measured for its format; ``output_pixels`` (every output frame of every output,
-    width x height summed) are kept until encoding. An enlarged strip (1x100000 to a width of 4096) is
-    caught here too.
+    width x height summed) are kept until encoding; ``scored_pixels`` is the largest output quality=auto
+    scores (one at a time). An enlarged strip (1x100000 to a width of 4096) is caught here too.
     """
     width, height = decoded_size
     factor = PEAK_MEMORY_FACTOR.get(source_format or "", 2.5)
     if mode in ALPHA_MODES:
         factor += 1  # resizing with alpha works on a premultiplied copy
     needed = int(width * height * pixel_bytes(mode) * factor)
-    needed += output_pixels * 4
+    needed += output_pixels * 4 + scored_pixels * SCORING_BYTES_PER_PIXEL
     if needed > settings.max_decode_bytes:
         mib = 1024 * 1024
         msg = (
             f"converting this {width}x{height} {source_format} would need about {needed // mib} MiB of "
             f"pixel memory; the limit is {settings.max_decode_bytes // mib} MiB (MAX_DECODE_MB). "
             "Send a smaller image, or a JPEG, which is decoded at reduced size"
+            + ("; quality=auto also scores the output at its full size" if scored_pixels else "")
         )
         raise ImageTooLarge(msg)
 
@@ -117,15 +143,23 @@ def check_memory(
 def estimate_encode_seconds(
     plan: Geometry, frames: int, options: ConvertOptions, settings: PipelineSettings
 ) -> float:
-    """A conservative estimate of the encode time on one busy core, from measured throughput."""
-    megapixels = plan.canvas[0] * plan.canvas[1] * frames / 1e6
-    if options.format == "avif":
-        rate = avif_megapixels_per_second(settings.avif_codec, settings.avif_speed)
-    else:
-        rate = ENCODE_MEGAPIXELS_PER_SECOND[options.format]
-    if options.lossless:
-        rate /= 4
-    return megapixels / rate
+    """A conservative estimate of the encode time on one busy core, from measured throughput.
+
+    quality=auto encodes the first frame once per probe besides the output itself; format=auto does it
+    all for both WebP and AVIF.
+    """
+    frame_megapixels = plan.canvas[0] * plan.canvas[1] / 1e6
+    encodes = frames + (AUTO_QUALITY_ENCODES if options.auto_quality else 0)
+    seconds = 0.0
+    for fmt in output_formats_that_fit(plan.canvas, options.format):
+        if fmt == "avif":
+            rate = avif_megapixels_per_second(settings.avif_codec, settings.avif_speed)
+        else:
+            rate = ENCODE_MEGAPIXELS_PER_SECOND[fmt]
+        if options.lossless:
+            rate /= 4
+        seconds += frame_megapixels * encodes / rate
+    return seconds
 
 
 def avif_megapixels_per_second(codec: str, speed: int) -> float:

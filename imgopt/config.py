@@ -14,6 +14,8 @@ from typing import Any
 
 from dotenv import load_dotenv
 
+from .options import TARGET_RANGE
+
 AVIF_CODECS = ("aom", "svt", "rav1e")
 
 
@@ -27,6 +29,17 @@ def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
         if value < low or (high is not None and value > high):
             upper = "" if high is None else f"..{high}"
             msg = f"must be an integer in {low}{upper or '..'}"
+            raise ValueError(msg)
+        return value
+
+    return parse
+
+
+def _number_in(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = float(raw.strip())
+        if not low <= value <= high:  # NaN fails too
+            msg = f"must be a number from {low:g} to {high:g}"
             raise ValueError(msg)
         return value
 
@@ -128,6 +141,12 @@ class Settings:
         "MAX_DIMENSION", 4096, _int_in(1, 16383), "largest width or height a caller may ask for"
     )
     default_quality: int = _setting("DEFAULT_QUALITY", 80, _int_in(1, 100), "quality when none is sent")
+    auto_quality_target: float = _setting(
+        "AUTO_QUALITY_TARGET",
+        75.0,
+        _number_in(*TARGET_RANGE),
+        "SSIMULACRA2 score quality=auto aims for (70 high quality .. 90 visually lossless)",
+    )
     webp_method: int = _setting("WEBP_METHOD", 4, _int_in(0, 6), "libwebp effort, 0 fast .. 6 small")
     avif_codec: str = _setting("AVIF_CODEC", "aom", _one_of(*AVIF_CODECS), "AVIF encoder")
     avif_speed: int = _setting("AVIF_SPEED", 9, _int_in(0, 10), "AVIF encoder speed, 0 slow .. 10 fast")

@@ -97,12 +97,17 @@ def avif_quality(quality: int) -> int:
     return min(100, quality + AVIF_QUALITY_OFFSET)
 
 
+def flattened_for_jpeg(image: Image.Image) -> Image.Image:
+    """JPEG has no alpha: a transparent image is flattened onto white."""
+    if image.mode != "RGBA":
+        return image
+    flattened = Image.new("RGB", image.size, (255, 255, 255))
+    flattened.paste(image, mask=image.getchannel("A"))
+    return flattened
+
+
 def _encode_jpeg(buffer, frames, loop, options, settings) -> None:
-    image = frames[0].image
-    if image.mode == "RGBA":
-        flattened = Image.new("RGB", image.size, (255, 255, 255))
-        flattened.paste(image, mask=image.getchannel("A"))
-        image = flattened
+    image = flattened_for_jpeg(frames[0].image)
     image.save(buffer, "JPEG", quality=options.quality, optimize=True, progressive=True)
 
 

@@ -8,6 +8,9 @@ prometheus_client, so every worker writes its samples to files there and /metric
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -18,6 +21,15 @@ from prometheus_client import (
 )
 
 DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+QUALITY_BUCKETS = (10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 100)
+
+
+class Output(Protocol):
+    """What the metrics need of an encoded image (pipeline.Result and renditions.Rendition have it)."""
+
+    format: str
+    quality: int | None
+    score: float | None
 
 
 class Metrics:
@@ -53,6 +65,13 @@ class Metrics:
             ["route", "format"],
             registry=self.registry,
         )
+        self.auto_quality = Histogram(
+            "imgopt_auto_quality",
+            "Encoder qualities quality=auto chose, by output format.",
+            ["format"],
+            buckets=QUALITY_BUCKETS,
+            registry=self.registry,
+        )
         self.rejections = Counter(
             "imgopt_rejections", "Requests refused, by error code.", ["code"], registry=self.registry
         )
@@ -68,10 +87,12 @@ class Metrics:
         if "error_code" in facts:
             self.rejections.labels(facts["error_code"]).inc()
 
-    def count_outputs(self, route: str, formats: list[str]) -> None:
-        """Count the images one successful request produced."""
-        for fmt in formats:
-            self.outputs.labels(route, fmt).inc()
+    def count_outputs(self, route: str, outputs: Iterable[Output]) -> None:
+        """Count the images one successful request produced, and the qualities quality=auto chose."""
+        for output in outputs:
+            self.outputs.labels(route, output.format).inc()
+            if output.score is not None and output.quality is not None:
+                self.auto_quality.labels(output.format).observe(output.quality)
 
     def render(self) -> bytes:
         """The exposition text for every worker's samples."""

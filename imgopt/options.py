@@ -6,13 +6,20 @@ allowed values; it never returns a flag for the caller to check.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import InvalidOption
 
-OUTPUT_FORMATS = ("webp", "avif", "jpeg", "png")
+OUTPUT_FORMATS = ("webp", "avif", "jpeg", "png", "auto")
+# Formats quality=auto can search, and the ones format=auto chooses between.
+LOSSY_FORMATS = ("webp", "avif", "jpeg")
+AUTO_FORMATS = ("webp", "avif")
+# The perceptual targets (SSIMULACRA2) a caller may ask quality=auto for.
+TARGET_RANGE = (50.0, 95.0)
+DECIMAL = re.compile(r"[0-9]{1,3}(\.[0-9]{0,16})?")
 FORMAT_ALIASES = {"jpg": "jpeg"}
 FITS = ("fill", "inside", "cover", "contain")
 GRAVITIES = (
@@ -41,6 +48,7 @@ OPTION_FIELDS = (
     "crop",
     "gravity",
     "focus",
+    "target",
 )
 CROP = re.compile(r"\s*(\d{1,6})\s*,\s*(\d{1,6})\s*,\s*(\d{1,6})\s*,\s*(\d{1,6})\s*", re.ASCII)
 FOCUS = re.compile(r"\s*([01](?:\.\d{1,12})?|\.\d{1,12})\s*,\s*([01](?:\.\d{1,12})?|\.\d{1,12})\s*", re.ASCII)
@@ -54,6 +62,9 @@ class ConvertOptions:
 
     format: str = "webp"
     quality: int = 80
+    # quality=auto: search the quality for ``target`` (or the service's AUTO_QUALITY_TARGET).
+    auto_quality: bool = False
+    target: float | None = None
     width: int | None = None
     height: int | None = None
     fit: str = "fill"
@@ -135,17 +146,54 @@ def _focus(form: Mapping[str, str]) -> tuple[float, float] | None:
     return point
 
 
+def _target(form: Mapping[str, str]) -> float | None:
+    raw = _field(form, "target")
+    if raw is None:
+        return None
+    low, high = TARGET_RANGE
+    value = float(raw) if DECIMAL.fullmatch(raw) else math.nan
+    if not low <= value <= high:  # NaN fails too
+        msg = f"target must be a SSIMULACRA2 score from {low:g} to {high:g}, got {raw[:40]!r}"
+        raise InvalidOption("target", msg)
+    return value
+
+
+def _quality(form: Mapping[str, str]) -> int | str | None:
+    """An integer quality, "auto", or None when absent."""
+    raw = _field(form, "quality")
+    if raw is None:
+        return None
+    if raw.lower() == "auto":
+        return "auto"
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= 100:
+        msg = f"quality must be an integer from 1 to 100, or auto, got {raw[:40]!r}"
+        raise InvalidOption("quality", msg)
+    return int(raw)
+
+
 def parse_options(form: Mapping[str, str], *, default_quality: int, max_dimension: int) -> ConvertOptions:
     """Turn form fields into ConvertOptions; unknown fields are ignored."""
-    quality = _integer(form, "quality", 1, 100)
+    quality = _quality(form)
+    output_format = _choice(form, "format", OUTPUT_FORMATS, "webp")
+    lossless = _boolean(form, "lossless", False)
+    # format=auto searches the quality too, unless a quality is given.
+    auto_quality = quality == "auto" or (output_format == "auto" and quality is None)
+    if output_format == "auto" and lossless:
+        msg = "format=auto compares lossy WebP and AVIF; for a lossless output send format=webp or png"
+        raise InvalidOption("format", msg)
+    if auto_quality and (output_format not in (*LOSSY_FORMATS, "auto") or lossless):
+        msg = "quality=auto needs a lossy output: format webp, avif, jpeg or auto, without lossless=true"
+        raise InvalidOption("quality", msg)
     return ConvertOptions(
-        format=_choice(form, "format", OUTPUT_FORMATS, "webp"),
-        quality=default_quality if quality is None else quality,
+        format=output_format,
+        quality=quality if isinstance(quality, int) else default_quality,
+        auto_quality=auto_quality,
+        target=_target(form),
         width=_integer(form, "width", 1, max_dimension),
         height=_integer(form, "height", 1, max_dimension),
         fit=_choice(form, "fit", FITS, "fill"),
         enlarge=_boolean(form, "enlarge", False),
-        lossless=_boolean(form, "lossless", False),
+        lossless=lossless,
         animated=_boolean(form, "animated", True),
         crop=_crop(form),
         gravity=_choice(form, "gravity", GRAVITIES, "center"),

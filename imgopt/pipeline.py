@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from . import geometry
 from .budget import check_encode_time, check_memory, check_output_size, check_source_size
-from .encoders import MEDIA_TYPES, Frame, encode
+from .encoders import MEDIA_TYPES, Frame
 from .options import ConvertOptions
+from .output import encode_output
 from .pipeline_settings import PipelineSettings
 from .source import (
     apply_draft,
@@ -43,6 +44,9 @@ class Result:
     # Size the decoder produced (smaller than the source when JPEG draft decoding applied).
     decoded_size: tuple[int, int] = (0, 0)
     notes: tuple[str, ...] = ()
+    # The encoder quality used (None for lossless outputs), and with quality=auto the SSIMULACRA2 reached.
+    quality: int | None = None
+    score: float | None = None
 
     @property
     def media_type(self) -> str:
@@ -62,8 +66,15 @@ def convert(data: bytes, options: ConvertOptions, settings: PipelineSettings) ->
         plan = geometry.plan(upright_size, options)
         check_output_size(plan, options)
         apply_draft(source, plan.scaled_source, orientation)
+        canvas_pixels = plan.canvas[0] * plan.canvas[1]
+        scored = canvas_pixels if options.auto_quality else 0
         check_memory(
-            source.format, source.mode, source.size, plan.canvas[0] * plan.canvas[1] * frame_count, settings
+            source.format,
+            source.mode,
+            source.size,
+            canvas_pixels * frame_count,
+            settings,
+            scored_pixels=scored,
         )
         check_encode_time([(plan, frame_count, options)], settings)
         grid = geometry.grid(upright_size, oriented_size(source.size, orientation), orientation)
@@ -88,11 +99,11 @@ def convert(data: bytes, options: ConvertOptions, settings: PipelineSettings) ->
             frames.append(Frame(frame, duration))
         loop = loop_count(source)
         decoded_size = source.size
-    encoded = encode(frames, loop, options, settings)
+    encoded = encode_output(frames, loop, options, settings)
     first = frames[0].image
     return Result(
-        data=encoded,
-        format=options.format,
+        data=encoded.data,
+        format=encoded.format,
         width=first.width,
         height=first.height,
         frames=len(frames),
@@ -101,4 +112,6 @@ def convert(data: bytes, options: ConvertOptions, settings: PipelineSettings) ->
         source_height=plan.source_size[1],
         decoded_size=decoded_size,
         notes=tuple(dict.fromkeys(notes)),
+        quality=encoded.quality,
+        score=encoded.score,
     )

@@ -24,5 +24,7 @@ class PipelineSettings:
     max_decode_bytes: int = 384 * 1024 * 1024
     # Longest estimated encode a request may ask for; kept well inside gunicorn's worker timeout.
     max_encode_seconds: float = 30.0
+    # The SSIMULACRA2 score quality=auto aims for unless a request sends its own target.
+    auto_quality_target: float = 75.0
     # ICC profile assumed for CMYK images that carry none.
     cmyk_profile: bytes = field(default_factory=load_cmyk_profile, repr=False)

@@ -20,11 +20,12 @@ from PIL import Image
 from . import geometry
 from .budget import check_encode_time, check_memory, check_output_size, check_source_size
 from .colour import to_srgb
-from .encoders import MEDIA_TYPES, Frame, encode
+from .encoders import MEDIA_TYPES, Frame
 from .errors import InvalidOption
 from .facts import SourceFacts, has_transparency
 from .geometry import Geometry
 from .options import ConvertOptions
+from .output import encode_output
 from .pipeline_settings import PipelineSettings
 from .placeholder import PROXY_SIDE, Placeholder, make_proxy, placeholder
 from .source import (
@@ -53,6 +54,8 @@ class Rendition:
     width: int
     height: int
     frames: int
+    quality: int | None = None
+    score: float | None = None
 
     @property
     def media_type(self) -> str:
@@ -129,7 +132,11 @@ def render_set(
         groups = _decode_groups(data, header, wanted, orientation)
         largest = groups[0]
         output_pixels = sum(item.plan.canvas[0] * item.plan.canvas[1] * item.frame_count for item in wanted)
-        check_memory(source_format, header.mode, largest.size, output_pixels, settings)
+        scored = max(
+            (item.plan.canvas[0] * item.plan.canvas[1] for item in wanted if item.options.auto_quality),
+            default=0,
+        )
+        check_memory(source_format, header.mode, largest.size, output_pixels, settings, scored_pixels=scored)
         check_encode_time(((item.plan, item.frame_count, item.options) for item in wanted), settings)
 
     making = _Making(data, orientation, upright_size, settings, notes, [None] * len(wanted))
@@ -265,11 +272,14 @@ class _Making:
 
 def _encode(item: _Wanted, loop: int, settings: PipelineSettings) -> Rendition:
     first = item.frames[0].image
+    encoded = encode_output(item.frames, loop, item.options, settings)
     return Rendition(
         name=item.name,
-        data=encode(item.frames, loop, item.options, settings),
-        format=item.options.format,
+        data=encoded.data,
+        format=encoded.format,
         width=first.width,
         height=first.height,
         frames=len(item.frames),
+        quality=encoded.quality,
+        score=encoded.score,
     )

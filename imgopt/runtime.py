@@ -44,6 +44,7 @@ class Runtime:
                 webp_method=settings.webp_method,
                 avif_codec=settings.avif_codec,
                 avif_speed=settings.avif_speed,
+                auto_quality_target=settings.auto_quality_target,
             ),
             metrics=Metrics(settings.prometheus_multiproc_dir or None),
         )

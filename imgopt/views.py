@@ -143,10 +143,20 @@ def convert() -> Response:
     )
     if result.notes:
         g.facts["notes"] = list(result.notes)
-    state.metrics.count_outputs("/convert", [result.format])
+    g.facts["output_format"] = result.format
+    if result.quality is not None:
+        g.facts["quality"] = result.quality
+    if result.score is not None:
+        g.facts["score"] = result.score
+    state.metrics.count_outputs("/convert", [result])
     response = Response(result.data, mimetype=result.media_type)
     response.headers["X-Image-Width"] = str(result.width)
     response.headers["X-Image-Height"] = str(result.height)
+    # The encoder quality of every lossy output; the SSIMULACRA2 score when quality=auto measured one.
+    if result.quality is not None:
+        response.headers["X-Image-Quality"] = str(result.quality)
+    if result.score is not None:
+        response.headers["X-Image-Score"] = f"{result.score:.2f}"
     return response
 
 
@@ -171,7 +181,7 @@ def variants() -> Response:
     formats = [rendition.format for rendition in result.renditions]
     g.facts["outputs"] = {fmt: formats.count(fmt) for fmt in dict.fromkeys(formats)}
     g.facts["output_bytes"] = sum(len(rendition.data) for rendition in result.renditions)
-    state.metrics.count_outputs("/variants", formats)
+    state.metrics.count_outputs("/variants", result.renditions)
     body, length = rendition_set_body(result)
     response = Response(body, mimetype="application/json")
     response.content_length = length
@@ -227,6 +237,8 @@ def rendition_set_body(result: RenditionSet) -> tuple[Iterator[bytes], int]:
             "height": rendition.height,
             "frames": rendition.frames,
             "bytes": len(rendition.data),
+            "quality": rendition.quality,
+            "score": rendition.score,
             "data": "",
         }
         # Everything up to the opening quote of "data"; the comma separates it from the previous rendition.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 
 from PIL import Image, ImageDraw
 
@@ -112,3 +113,29 @@ def assert_same_image(ours: bytes, theirs: bytes, name: str) -> None:
     assert ours[4:8] == b"ftyp" and b"avis" in ours[:32], f"{name}: the bytes differ"
     assert len(ours) == len(theirs), name
     assert frames_of(ours) == frames_of(theirs), name
+
+
+def textured(size: tuple[int, int] = (192, 144), seed: int = 1) -> Image.Image:
+    """Photo-like and costly to encode: smooth colour fields under fine seeded grain (think foliage)."""
+    rng = random.Random(seed)
+    width, height = size
+    coarse = (width // 16 + 1, height // 16 + 1)
+    field = Image.frombytes("RGB", coarse, rng.randbytes(3 * coarse[0] * coarse[1])).resize(
+        size, Image.BICUBIC
+    )
+    grain = Image.frombytes("L", size, rng.randbytes(width * height)).convert("RGB")
+    return Image.blend(field, grain, 0.25)
+
+
+def flat_graphic(size: tuple[int, int] = (192, 144)) -> Image.Image:
+    """An illustration of a few solid shapes on a plain background: cheap to encode well."""
+    width, height = size
+    image = Image.new("RGB", size, (236, 240, 232))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((width // 10, height // 8, width // 2, height // 2), fill=(40, 90, 160))
+    draw.ellipse((width // 2, height // 3, width - width // 10, height - height // 10), fill=(230, 160, 40))
+    draw.polygon(
+        [(width // 8, height - 8), (width // 3, height // 2 + 8), (width // 2, height - 8)],
+        fill=(60, 150, 90),
+    )
+    return image

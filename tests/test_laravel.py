@@ -157,3 +157,23 @@ def test_laravel_sends_crop_and_focus_as_lists(live_server, tmp_path):
         ("card", 80, 80),
         ("cut", 64, 48),
     ]
+
+
+def test_laravel_asks_for_auto_quality_and_auto_format(live_server, tmp_path):
+    data = images.encode(images.textured((480, 360)), "JPEG", quality=92)
+    result = laravel(live_server, data, tmp_path, format="auto", target=80)
+    assert result["ok"], result
+    assert result["content_type"] in ("image/webp", "image/avif")
+    assert 1 <= result["quality"] <= 100
+    assert result["score"] >= 80
+    fixed = laravel(live_server, data, tmp_path, format="webp", quality=70)
+    assert (fixed["quality"], fixed["score"]) == (70, None)
+    lossless = laravel(live_server, data, tmp_path, format="png")
+    assert (lossless["quality"], lossless["score"]) == (None, None)
+    refused = laravel(live_server, data, tmp_path, format="png", quality="auto")
+    assert (refused["status"], refused["code"], refused["permanent"]) == (400, "invalid_quality", True)
+    variants = {"thumb": {"width": 160, "quality": 60}, "hero": {"quality": "auto", "format": "avif"}}
+    result = laravel_set(live_server, data, tmp_path, variants)
+    thumb, hero = result["renditions"]
+    assert (thumb["quality"], thumb["score"]) == (60, None)
+    assert hero["format"] == "avif" and hero["score"] >= 75 and 1 <= hero["quality"] <= 100

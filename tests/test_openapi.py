@@ -33,7 +33,10 @@ CASES = {
     "avif": lambda s: convert(s, format="avif", width=32),
     "jpeg": lambda s: convert(s, format="jpeg"),
     "png": lambda s: convert(s, format="png"),
+    "auto": lambda s: convert(s, format="auto", target="80"),
+    "auto-jpeg": lambda s: convert(s, format="jpeg", quality="auto"),
     "400": lambda s: convert(s, quality="0"),
+    "400-target": lambda s: convert(s, quality="auto", target="99"),
     "401": lambda s: convert(s, headers={}),
     "413": lambda s: convert(s, os.urandom(11 * 1024 * 1024)),
     "415": lambda s: convert(s, b"not an image at all"),
@@ -65,6 +68,7 @@ SET = '[{"name": "a", "width": 32}, {"name": "b", "format": "avif", "width": 16}
 SET_CASES = {
     ("/variants", "200"): lambda s: upload(s, "/variants", variants=SET),
     ("/variants", "200-defaults"): lambda s: upload(s, "/variants", variants='[{"name": "x"}]', quality="60"),
+    ("/variants", "200-auto"): lambda s: upload(s, "/variants", variants=SET, quality="auto"),
     ("/variants", "400"): lambda s: upload(s, "/variants", variants="[]"),
     ("/variants", "401"): lambda s: upload(s, "/variants", headers={}, variants=SET),
     ("/variants", "415"): lambda s: upload(s, "/variants", b"not an image", variants=SET),

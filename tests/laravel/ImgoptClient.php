@@ -18,6 +18,10 @@ final class ImgoptResult
         public readonly int $width,
         public readonly int $height,
         public readonly string $requestId,
+        /** The encoder quality used (null for PNG and lossless output): send it back to get the same bytes. */
+        public readonly ?int $quality = null,
+        /** With quality 'auto', the SSIMULACRA2 score the bytes reached (75 by default; 90 is visually lossless). */
+        public readonly ?float $score = null,
     ) {
     }
 }
@@ -67,6 +71,8 @@ final class ImgoptRendition
         public readonly int $height,
         public readonly int $frames,
         public readonly string $body,
+        public readonly ?int $quality = null,
+        public readonly ?float $score = null,
     ) {
     }
 }
@@ -112,9 +118,10 @@ final class ImgoptClient
     }
 
     /**
-     * Convert image bytes. $options: format, quality, width, height, fit, enlarge, lossless, animated, and the
-     * framing fields crop ([x, y, width, height] in upright pixels), gravity ('center', 'north', ..., 'smart')
-     * and focus ([x, y], fractions 0-1).
+     * Convert image bytes. $options: format ('webp', 'avif', 'jpeg', 'png', or 'auto' for the smaller of WebP
+     * and AVIF), quality (1-100, or 'auto' for the smallest file that still scores `target`), target (50-95),
+     * width, height, fit, enlarge, lossless, animated, and the framing fields crop ([x, y, width, height] in
+     * upright pixels), gravity ('center', 'north', ..., 'smart') and focus ([x, y], fractions 0-1).
      *
      * @throws ImgoptException      imgopt answered with an error (branch on ->errorCode)
      * @throws ConnectionException  imgopt could not be reached, even after retries
@@ -129,6 +136,8 @@ final class ImgoptClient
             width: (int) $response->header('X-Image-Width'),
             height: (int) $response->header('X-Image-Height'),
             requestId: $response->header('X-Request-Id'),
+            quality: $response->hasHeader('X-Image-Quality') ? (int) $response->header('X-Image-Quality') : null,
+            score: $response->hasHeader('X-Image-Score') ? (float) $response->header('X-Image-Score') : null,
         );
     }
 
@@ -162,6 +171,8 @@ final class ImgoptClient
                 height: $item['height'],
                 frames: $item['frames'],
                 body: base64_decode($item['data'], true),
+                quality: $item['quality'],
+                score: $item['score'],
             );
         }
 

@@ -27,6 +27,8 @@ try {
         'height' => $result->height,
         'request_id' => $result->requestId,
         'bytes' => strlen($result->body),
+        'quality' => $result->quality,
+        'score' => $result->score,
         'magic' => bin2hex(substr($result->body, 0, 12)),
     ]), "\n";
 } catch (ImgoptException $error) {

@@ -33,6 +33,8 @@ try {
             'bytes' => strlen($rendition->body),
             'sha256' => hash('sha256', $rendition->body),
             'magic' => bin2hex(substr($rendition->body, 0, 12)),
+            'quality' => $rendition->quality,
+            'score' => $rendition->score,
         ];
     }
     echo json_encode([
