@@ -3,9 +3,9 @@
 The score is SSIMULACRA2 against the exact image about to be encoded (imgopt/perceptual.py). Each probe is a
 real encode at a candidate quality, looked at cheaply (scales 1 and up, full resolution predicted); the
 search steps along the score-per-quality slope, then between the probes that bracket the target, and stops
-as soon as a probe lands in ``[target + MARGIN, target + ACCEPT]``. The chosen encode is then scored exactly,
-and if it falls short of the target the quality is raised once more. The search is deterministic: the same
-image and target give the same quality.
+as soon as a probe is predicted in ``[target + MARGIN, target + ACCEPT]``, or one predicted just under that
+scores the target exactly. The chosen encode is then scored exactly, and if it falls short of the target
+the quality is raised. The search is deterministic: the same image and target give the same quality.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ class Choice:
 class _Probe:
     data: bytes
     estimate: Estimate
-    # Decoded, for the newest probe only: the decode is kept for the likely winner, not for all of them.
+    # Decoded, for the newest probe only: keeping two saved a rare re-decode and cost ~10 bytes a pixel
+    # more peak memory (bench/autoquality.py).
     image: Image.Image | None
 
 
@@ -84,61 +85,98 @@ def choose_quality(
 
     When no quality reaches it, the best-scoring probe is returned with its score.
     """
-    scorer = Scorer(reference)
-    model = MODELS[output_format]
-    probes: dict[int, _Probe] = {}
+    search = _Search(Scorer(reference), output_format, target, encode_at)
+    search.step_to_the_goal()
+    if not search.passing():
+        search.confirm()
+    return search.settle()
 
-    def probe(quality: int) -> None:
-        data = encode_at(quality)
+
+class _Search:
+    """The probes made so far (encoded, estimated) and the exact scores taken, for one image and target."""
+
+    def __init__(
+        self, scorer: Scorer, output_format: str, target: float, encode_at: Callable[[int], bytes]
+    ) -> None:
+        self.scorer = scorer
+        self.model = MODELS[output_format]
+        self.target = target
+        self.goal = target + MARGIN
+        self.encode_at = encode_at
+        flat = scorer.flat_share > FLAT_SHARE
+        self.first = (FIRST_GUESS_FLAT if flat else FIRST_GUESS)[output_format]
+        self.slopes = (SLOPES_FLAT if flat else SLOPES)[output_format]
+        self.probes: dict[int, _Probe] = {}
+        self.checked: dict[int, float] = {}
+
+    def probe(self, quality: int) -> None:
+        data = self.encode_at(quality)
         image = _decoded(data)
-        for earlier in probes.values():
+        for earlier in self.probes.values():
             earlier.image = None
-        probes[quality] = _Probe(data, scorer.estimate(image, model), image)
+        self.probes[quality] = _Probe(data, self.scorer.estimate(image, self.model), image)
 
-    checked: dict[int, float] = {}
-
-    def passes(quality: int) -> bool:
+    def passes(self, quality: int) -> bool:
         """Score the probe exactly (once) and say whether it reaches the target."""
-        if quality not in checked:
-            found = probes[quality]
-            checked[quality] = scorer.score(found.image or _decoded(found.data), found.estimate)
-        return checked[quality] >= target
+        if quality not in self.checked:
+            found = self.probes[quality]
+            image = found.image or _decoded(found.data)
+            self.checked[quality] = self.scorer.score(image, found.estimate)
+        return self.checked[quality] >= self.target
 
-    goal = target + MARGIN
-    flat = scorer.flat_share > FLAT_SHARE
-    quality = (FIRST_GUESS_FLAT if flat else FIRST_GUESS)[output_format]
-    slopes = (SLOPES_FLAT if flat else SLOPES)[output_format]
-    while quality not in probes:
-        probe(quality)
-        next_quality = _next_quality(probes, goal, target, slopes)
-        if next_quality is None or len(probes) >= MAX_PROBES:
-            break
-        quality = next_quality
+    def passing(self) -> list[int]:
+        return sorted(quality for quality, score in self.checked.items() if score >= self.target)
 
-    chosen = _chosen(probes, goal)
-    below = _near_miss(probes, chosen, target)
-    if below is not None and passes(below):  # just under the aim may still reach the target
-        chosen = below
-    raises = 0
-    while not passes(chosen) and chosen < QUALITY_RANGE[1] and raises < MAX_RAISES:
-        chosen = _raised(probes, chosen, checked[chosen], goal, slopes)
-        if chosen not in probes:
-            probe(chosen)
-        raises += 1
-    if not any(score >= target for score in checked.values()):
-        passes(max(probes, key=lambda quality: (probes[quality].estimate.predicted, -quality)))
-    passing = [quality for quality, score in checked.items() if score >= target]
-    if not passing:
-        best = max(checked, key=lambda quality: (checked[quality], -quality))
-        return Choice(best, probes[best].data, checked[best], len(probes))
-    chosen = min(passing)
-    if checked[chosen] > target + CEILING:  # the prediction fell short by a lot: one step down may pass
-        lower = _step_below(probes, chosen, checked[chosen], goal, slopes)
-        if lower is not None:
-            probe(lower)
-            if passes(lower):
-                chosen = lower
-    return Choice(chosen, probes[chosen].data, checked[chosen], len(probes))
+    def step_to_the_goal(self) -> None:
+        """Probe from the first guess until a probe is predicted in the accepted band, at most MAX_PROBES.
+        A probe predicted just under the goal is scored exactly at once: that is cheaper than another
+        probe, and when it passes, the search is over."""
+        quality: int | None = self.first
+        while quality is not None and quality not in self.probes:
+            self.probe(quality)
+            predicted = self.probes[quality].estimate.predicted
+            if self.target - NEAR <= predicted < self.goal and self.passes(quality):
+                return
+            if len(self.probes) >= MAX_PROBES:
+                return
+            quality = _next_quality(self.probes, self.goal, self.target, self.slopes)
+
+    def confirm(self) -> None:
+        """Score the chosen probe exactly (or the one just under it, which may pass), raising the quality
+        while it falls short, up to MAX_RAISES times; at worst score the best predicted probe."""
+        chosen = _chosen(self.probes, self.goal)
+        below = _near_miss(self.probes, chosen, self.target)
+        if below is not None and self.passes(below):
+            return
+        raises = 0
+        while not self.passes(chosen) and chosen < QUALITY_RANGE[1] and raises < MAX_RAISES:
+            chosen = _raised(self.probes, chosen, self.checked[chosen], self.goal, self.slopes)
+            if chosen not in self.probes:
+                self.probe(chosen)
+            raises += 1
+        if not self.passing():
+            self.passes(
+                max(self.probes, key=lambda quality: (self.probes[quality].estimate.predicted, -quality))
+            )
+
+    def settle(self) -> Choice:
+        """The lowest passing probe, after one careful probe lower when it scored far above the target; or
+        the best-scoring one when none passes."""
+        passing = self.passing()
+        if not passing:
+            best = max(self.checked, key=lambda quality: (self.checked[quality], -quality))
+            return self._choice(best)
+        chosen = passing[0]
+        if self.checked[chosen] > self.target + CEILING:
+            lower = _step_below(self.probes, chosen, self.checked[chosen], self.goal, self.slopes)
+            if lower is not None:
+                self.probe(lower)
+                if self.passes(lower):
+                    chosen = lower
+        return self._choice(chosen)
+
+    def _choice(self, quality: int) -> Choice:
+        return Choice(quality, self.probes[quality].data, self.checked[quality], len(self.probes))
 
 
 def _raised(probes: dict[int, _Probe], failed: int, score: float, goal: float, slopes: Slopes) -> int:
