@@ -40,7 +40,7 @@ $(INSTALLED): $(BIN)/python setup.cfg setup.py
 	echo "Created .env with a new API_TOKEN (keep it; it is printed only this once):"; \
 	echo "  API_TOKEN=$$token"
 
-## bench: service vs raw Pillow bound, rendition sets, framing (CORPUS=../shared/corpus/photos for real photos)
+## bench: service vs raw Pillow bound, rendition sets, framing, quality=auto (CORPUS=../shared/corpus/photos for real photos)
 bench: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.bench $(CORPUS) --json bench/results/bench-$$(date +%Y%m%d-%H%M%S).json
