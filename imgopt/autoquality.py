@@ -79,13 +79,14 @@ class _Probe:
 
 
 def choose_quality(
-    reference: Image.Image, output_format: str, target: float, encode_at: Callable[[int], bytes]
+    scorer: Scorer, output_format: str, target: float, encode_at: Callable[[int], bytes]
 ) -> Choice:
-    """The lowest quality whose encode of ``reference`` (by ``encode_at``) scores at least ``target``.
+    """The lowest quality whose encode of the scorer's reference (by ``encode_at``) scores at least
+    ``target``. When no quality reaches it, the best-scoring probe is returned with its score.
 
-    When no quality reaches it, the best-scoring probe is returned with its score.
+    The scorer is the caller's so that format=auto builds it once for WebP and AVIF.
     """
-    search = _Search(Scorer(reference), output_format, target, encode_at)
+    search = _Search(scorer, output_format, target, encode_at)
     search.step_to_the_goal()
     if not search.passing():
         search.confirm()

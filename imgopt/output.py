@@ -11,7 +11,7 @@ from .autoquality import choose_quality
 from .budget import output_formats_that_fit
 from .encoders import Frame, encode, flattened_for_jpeg
 from .options import ConvertOptions
-from .perceptual import scale_count
+from .perceptual import Scorer, scale_count
 from .pipeline_settings import PipelineSettings
 
 
@@ -32,15 +32,26 @@ def encode_output(
 ) -> Encoded:
     """Encode the frames as ``options`` ask; format=auto returns the smaller of WebP and AVIF."""
     formats = output_formats_that_fit(frames[0].image.size, options.format)
-    candidates = [_encode_as(frames, loop, replace(options, format=fmt), settings) for fmt in formats]
+    # Under 8 pixels a side SSIMULACRA2 has nothing to compare: such outputs get the default quality.
+    scorer = (
+        _scorer(frames[0].image, options)
+        if options.auto_quality and scale_count(frames[0].image.size)
+        else None
+    )
+    candidates = [_encode_as(frames, loop, replace(options, format=fmt), settings, scorer) for fmt in formats]
     return min(candidates, key=lambda candidate: len(candidate.data))
 
 
+def _scorer(image: Image.Image, options: ConvertOptions) -> Scorer:
+    """A scorer of the image as the encoder will see it (JPEG: flattened on white; format=auto compares
+    WebP and AVIF, which see the same image, so one scorer serves both)."""
+    return Scorer(_as_reference(flattened_for_jpeg(image) if options.format == "jpeg" else image))
+
+
 def _encode_as(
-    frames: list[Frame], loop: int, options: ConvertOptions, settings: PipelineSettings
+    frames: list[Frame], loop: int, options: ConvertOptions, settings: PipelineSettings, scorer: Scorer | None
 ) -> Encoded:
-    if not options.auto_quality or not scale_count(frames[0].image.size):
-        # Under 8 pixels a side SSIMULACRA2 has nothing to compare: such outputs get the default quality.
+    if scorer is None:
         quality = None if options.lossless or options.format == "png" else options.quality
         return Encoded(encode(frames, loop, options, settings), options.format, quality, None)
     target = options.target if options.target is not None else settings.auto_quality_target
@@ -49,8 +60,7 @@ def _encode_as(
     def encode_still(quality: int) -> bytes:
         return encode([first], loop, replace(options, quality=quality), settings)
 
-    reference = flattened_for_jpeg(first.image) if options.format == "jpeg" else first.image
-    choice = choose_quality(_as_reference(reference), options.format, target, encode_still)
+    choice = choose_quality(scorer, options.format, target, encode_still)
     if len(frames) == 1:
         data = choice.data
     else:  # an animation: searched on its first frame, encoded whole at the quality found

@@ -97,7 +97,10 @@ def test_the_search_finds_the_smallest_quality_that_reaches_the_target(output_fo
         # Scores are not quite monotonic in quality: from here up every quality reaches the target.
         reliable[name] = min(q for q in scores if all(scores[k] >= target for k in range(q, 101)))
         choice = choose_quality(
-            image, output_format, target, lambda q, i=image: encoded_at(i, output_format, q)
+            perceptual.Scorer(image),
+            output_format,
+            target,
+            lambda q, i=image: encoded_at(i, output_format, q),
         )
         assert choice.score == pytest.approx(scores[choice.quality], abs=1e-6)
         assert target <= choice.score <= target + ACCEPT + 1
@@ -113,7 +116,7 @@ def test_an_unreachable_target_returns_the_best_encode_it_found():
     def capped(quality: int) -> bytes:  # an encoder that cannot go above quality 20
         return encoded_at(image, "webp", min(quality, 20))
 
-    choice = choose_quality(image, "webp", 95.0, capped)
+    choice = choose_quality(perceptual.Scorer(image), "webp", 95.0, capped)
     assert choice.score < 95
     assert choice.score == pytest.approx(perceptual.Scorer(image).score(decoded(capped(20))), abs=1e-6)
 
