@@ -6,7 +6,7 @@ resolution only the luminance channel counts, the blue-yellow channel only from 
 scale not at all. ``Scorer`` computes only the terms whose weight is at least ``MIN_WEIGHT`` (the rest move a
 score by under 0.05; docs/fidelity.md measures it against the reference implementation), keeps the
 reference's coarse scales between scores and works full resolution a band of rows at a time: an exact
-1200x900 score takes ~50 ms here (the estimate ~22), and the reference keeps ~11 bytes a pixel between scores.
+1200x900 score takes ~50 ms here (the estimate ~25), and the reference keeps ~11 bytes a pixel between scores.
 
 numpy (~14 MiB in a worker) is imported on first use, so workers that never see quality=auto never load it.
 """
