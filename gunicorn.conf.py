@@ -16,11 +16,11 @@ _metrics_dir = tempfile.mkdtemp(
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 
 from imgopt.config import ConfigError, Settings, load_env_file
-from imgopt.health_responder import HealthResponder, worker_report
-from imgopt.logs import gunicorn_logconfig
-from imgopt.metrics import mark_worker_dead
-from imgopt.runtime import package_version
-from imgopt.worker import after_request, limit_malloc_arenas, rss_mib
+from imgopt.http.state import package_version
+from imgopt.server.health_responder import HealthResponder, worker_report
+from imgopt.server.logs import gunicorn_logconfig
+from imgopt.server.metrics import mark_worker_dead
+from imgopt.server.worker import WorkerSettings, limit_malloc_arenas
 
 # SVT-AV1 prints a banner on every encode unless told to keep quiet before the library loads.
 os.environ.setdefault("SVT_LOG", "1")
@@ -51,9 +51,10 @@ backlog = 2048
 
 # Sync workers: one request per process at a time, which suits CPU-bound image work and keeps each
 # conversion's memory in one place. Ours is gunicorn's sync worker that, on SIGTERM, also answers the
-# connections already queued in the backlog before it exits (imgopt/worker.py), so a redeploy resets none.
+# connections already queued in the backlog before it exits (imgopt/server/worker.py), so a redeploy
+# resets none.
 # WEB_CONCURRENCY, default one per CPU core; more workers than cores only make every conversion slower.
-worker_class = "imgopt.worker.DrainingSyncWorker"
+worker_class = "imgopt.server.worker.DrainingSyncWorker"
 workers = settings.workers
 
 # A worker that does not report back within TIMEOUT seconds is killed and its caller sees a closed
@@ -83,7 +84,7 @@ limit_request_fields = 50
 limit_request_field_size = 8190
 
 # Logging: gunicorn's messages as JSON lines on stdout. The access log is the app's own JSON line per
-# request (imgopt/logs.py), which knows the request id, formats and sizes; gunicorn's would repeat it.
+# request (imgopt/server/logs.py), which knows the request id, formats and sizes; gunicorn's would repeat it.
 loglevel = settings.log_level
 accesslog = None
 errorlog = "-"
@@ -98,8 +99,8 @@ proc_name = "imgopt"
 
 
 # --- server hooks ---------------------------------------------------------------------------------------
-# The probe responder (imgopt/health_responder.py) runs in the master on HEALTH_PORT, so health checks are
-# answered even while every worker is busy converting. It is started once the master is ready.
+# The probe responder (imgopt/server/health_responder.py) runs in the master on HEALTH_PORT, so health
+# checks are answered even while every worker is busy converting. It is started once the master is ready.
 health_responder = None
 
 
@@ -119,28 +120,30 @@ def when_ready(server):
 
 
 def post_fork(server, worker):
-    """Workers do not serve the probe: close the listening socket they inherited from the master. Client
-    sockets time out after BODY_READ_TIMEOUT without data, so a stalled client frees its worker."""
+    """Workers do not serve the probe: close the listening socket they inherited from the master. Then give
+    the worker its settings, the one way it gets them (imgopt/server/worker.py: WorkerSettings)."""
     if health_responder is not None:
         health_responder.close_in_child()
-    worker.client_timeout = settings.body_read_timeout
+    worker.configure(
+        WorkerSettings(
+            # A client socket that sends nothing for BODY_READ_TIMEOUT frees the worker.
+            client_timeout=settings.body_read_timeout,
+            trim_above_mib=settings.trim_above_mb,
+            max_rss_mib=settings.max_worker_rss_mb,
+        )
+    )
 
 
 def post_worker_init(worker):
     """Remember the worker's RSS once it is ready: growth above it is what trimming gives back."""
-    worker.start_rss_mib = rss_mib()
+    worker.record_start()
 
 
 def post_request(worker, req, environ, resp):
     """After each response is sent: return freed heap when the worker has grown by TRIM_ABOVE_MB (a worker
-    that goes idle gives back any growth anyway: imgopt/worker.py), and restart a worker still above
-    MAX_WORKER_RSS_MB (uWSGI's reload-on-rss). The caller waits for neither."""
-    after_request(
-        worker,
-        trim_above_mib=settings.trim_above_mb,
-        max_rss_mib=settings.max_worker_rss_mb,
-        start_rss_mib=worker.start_rss_mib,
-    )
+    that goes idle gives back any growth anyway), and restart a worker still above MAX_WORKER_RSS_MB
+    (uWSGI's reload-on-rss). The caller waits for neither."""
+    worker.after_request()
 
 
 def child_exit(server, worker):

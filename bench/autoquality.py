@@ -2,7 +2,8 @@
 
 The set is the photos (the corpus folder, or generated photo-like JPEGs) plus generated flat graphics
 (bench/graphics.py) and, when it is there, the 16-bit flag from ../shared/corpus/edge. Everything is at
-1200 px, WebP and AVIF separately, in-process (imgopt.pipeline.convert), so that only the pipeline is timed.
+1200 px, WebP and AVIF separately, in-process (imgopt.imaging.pipeline.convert), so that only the pipeline
+is timed.
 
 - Agreement: for each photo x quality, our exact score and our cheap estimate against the PyPI ssimulacra2
   package (the offline reference, ~1.6 s a pair): Spearman rank correlation and mean absolute error.
@@ -36,17 +37,17 @@ from PIL import Image
 
 from bench.graphics import graphics
 from bench.sets import markdown_table
-from imgopt import perceptual
-from imgopt.encoders import flattened_for_jpeg
-from imgopt.options import ConvertOptions
-from imgopt.pipeline import convert
-from imgopt.pipeline_settings import PipelineSettings
+from imgopt.imaging.codecs import flattened_for_jpeg
+from imgopt.imaging.options import ConvertOptions
+from imgopt.imaging.pipeline import convert
+from imgopt.imaging.quality import ssimulacra2 as perceptual
+from testing.settings import pipeline_settings
 
 WIDTH = 1200
 FORMATS = ("webp", "avif")
 AGREEMENT_QUALITIES = (30, 50, 70, 80, 90)
 EDGE_FLAG = Path(__file__).resolve().parents[2] / "shared/corpus/edge/Flag_of_the_Netherlands-16bit.png"
-SETTINGS = PipelineSettings(max_decode_bytes=8 << 30)
+SETTINGS = pipeline_settings(max_decode_bytes=8 << 30)
 
 
 # --- the set and its references --------------------------------------------------------------------------
@@ -56,7 +57,7 @@ def image_set(photos: list[bytes], names: list[str], smoke: bool) -> dict[str, b
     """Photos, generated graphics and the 16-bit flag (when the shared corpus is there)."""
     if smoke:  # seconds, not minutes: small photos
         options = ConvertOptions(format="jpeg", quality=90, width=320)
-        photos = [convert(photo, options, SETTINGS).data for photo in photos]
+        photos = [convert(photo, options, SETTINGS).rendition.data for photo in photos]
     images = dict(zip(names, photos, strict=True))
     images.update(graphics(0.2 if smoke else 1.0))
     if EDGE_FLAG.exists() and not smoke:
@@ -66,14 +67,16 @@ def image_set(photos: list[bytes], names: list[str], smoke: bool) -> dict[str, b
 
 def reference(data: bytes, width: int) -> Image.Image:
     """The resized, colour-managed image the encoder would get: the pipeline's lossless PNG output."""
-    png = convert(data, ConvertOptions(format="png", width=width), SETTINGS).data
+    png = convert(data, ConvertOptions(format="png", width=width), SETTINGS).rendition.data
     image = Image.open(io.BytesIO(png))
     image.load()
     return image
 
 
 def encoded(image: Image.Image, output_format: str, quality: int) -> tuple[bytes, Image.Image]:
-    data = convert(_png(image), ConvertOptions(format=output_format, quality=quality), SETTINGS).data
+    data = convert(
+        _png(image), ConvertOptions(format=output_format, quality=quality), SETTINGS
+    ).rendition.data
     decoded = Image.open(io.BytesIO(data))
     decoded.load()
     return data, decoded
@@ -183,7 +186,7 @@ def targets(
         for name, data in sources.items():
             result = convert(
                 data, ConvertOptions(format=output_format, auto_quality=True, width=WIDTH), SETTINGS
-            )
+            ).rendition
             decoded = Image.open(io.BytesIO(result.data))
             decoded.load()
             row = {"image": name, "quality": result.quality, "score": result.score, "bytes": len(result.data)}
@@ -263,7 +266,9 @@ def format_auto(sources: dict[str, bytes], auto_bytes: dict[str, dict[str, int]]
     """format=auto's bytes against the smaller of the WebP and AVIF auto outputs, per image."""
     rows = []
     for name, data in sources.items():
-        result = convert(data, ConvertOptions(format="auto", auto_quality=True, width=WIDTH), SETTINGS)
+        result = convert(
+            data, ConvertOptions(format="auto", auto_quality=True, width=WIDTH), SETTINGS
+        ).rendition
         smaller = min(auto_bytes[fmt][name] for fmt in FORMATS)
         rows.append(
             {
@@ -297,7 +302,7 @@ def _peak_growth(data: bytes, auto: bool) -> dict:
     convert(data, replace(options, width=64), SETTINGS)  # imports (numpy too) and first-use caches
     Path("/proc/self/clear_refs").write_text("5")  # peak RSS := current RSS
     before = _status("VmRSS")
-    result = convert(data, options, SETTINGS)
+    result = convert(data, options, SETTINGS).rendition
     image = Image.open(io.BytesIO(result.data))
     return {"growth": _status("VmHWM") - before, "pixels": image.width * image.height}
 

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from imgopt.options import ConvertOptions
-from imgopt.pipeline import PipelineSettings, convert
-from imgopt.source import register_plugins
+from imgopt.imaging.options import ConvertOptions
+from imgopt.imaging.pipeline import convert
+from imgopt.imaging.source import register_plugins
+from testing.settings import pipeline_settings
 
 # (codec, speed, quality); rav1e speed 6 at q80 is what the Rust service used: the baseline.
 GRID = [
@@ -61,7 +62,9 @@ def references(photo_dir: Path, width: int) -> list[Image.Image]:
     for path in sorted(photo_dir.iterdir()):
         if path.suffix.lower() not in (".jpg", ".jpeg", ".png"):
             continue
-        result = convert(path.read_bytes(), ConvertOptions(format="png", width=width), PipelineSettings())
+        result = convert(
+            path.read_bytes(), ConvertOptions(format="png", width=width), pipeline_settings()
+        ).rendition
         image = Image.open(io.BytesIO(result.data))
         image.load()
         image = image.convert("RGB")

@@ -11,13 +11,12 @@ against a centre crop, and how often the smart window agrees with libvips' atten
 (bench/autoquality.py): agreement with the reference SSIMULACRA2, consistency, bytes, time and memory.
 
     .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
-        [--only web,thumbnails,cms,info,framing,autoquality] [--examples docs/images]
+        [--only web,thumbnails,cms,info,framing,autoquality] [--examples docs/images] [--baseline CHECKOUT]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import io
 import json
 import multiprocessing
@@ -26,14 +25,15 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps
 
 from bench import autoquality, framing, sets
-from bench.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
+from bench.sets import closed_loop
+from testing.http import multipart, post_body
+from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
 WEBP_METHOD = 4  # the service's default WEBP_METHOD; both sides use it
 ORIENTATION = 0x0112
@@ -115,71 +115,28 @@ def run_bound(pool, photos: list[bytes], mix: Mix, reps: int) -> dict:
 # --- the service -----------------------------------------------------------------------------------------
 
 
-def multipart(data: bytes, mix: Mix) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = []
-    for name, value in (("format", "webp"), ("width", str(mix.width)), ("quality", str(mix.quality))):
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        )
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n".encode()
-    )
-    body = b"".join(parts) + data + f"\r\n--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
+def mix_body(data: bytes, mix: Mix) -> tuple[bytes, str]:
+    """The /convert body of one photo in a mix."""
+    return multipart(data, {"format": "webp", "width": str(mix.width), "quality": str(mix.quality)})
 
 
 def run_service(server: LiveServer, bodies: list[tuple[bytes, str]], reps: int, clients: int = 4) -> dict:
-    host, port = server.url.removeprefix("http://").split(":")
-    queue = [index for _ in range(reps) for index in range(len(bodies))]
+    """Every body ``reps`` times through /convert by ``clients`` closed-loop clients."""
     lock = threading.Lock()
     sizes: list[int] = []
     latencies: list[float] = []
-    failures: list[str] = []
 
-    def client() -> None:
-        while True:
-            with lock:
-                if not queue:
-                    return
-                index = queue.pop()
-            body, content_type = bodies[index]
-            started = time.perf_counter()
-            connection = http.client.HTTPConnection(host, int(port), timeout=120)
-            try:
-                connection.request(
-                    "POST",
-                    "/convert",
-                    body=body,
-                    headers={**server.headers(), "Content-Type": content_type},
-                )
-                response = connection.getresponse()
-                payload = response.read()
-            finally:
-                connection.close()
-            with lock:
-                latencies.append(time.perf_counter() - started)
-                if response.status == 200:
-                    sizes.append(len(payload))
-                else:
-                    failures.append(f"{response.status} {payload[:200]!r}")
+    def work(index: int) -> None:
+        started = time.perf_counter()
+        status, payload = post_body(server, "/convert", bodies[index], timeout=120)
+        if status != 200:
+            raise RuntimeError(f"{status} {payload[:200]!r}")
+        with lock:
+            latencies.append(time.perf_counter() - started)
+            sizes.append(len(payload))
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        msg = f"the service failed {len(failures)} requests: {failures[:3]}"
-        raise RuntimeError(msg)
-    return {
-        "seconds": time.perf_counter() - started,
-        "count": len(sizes),
-        "bytes": sizes,
-        "latencies": latencies,
-    }
+    seconds = closed_loop([index for _ in range(reps) for index in range(len(bodies))], work, clients)
+    return {"seconds": seconds, "count": len(sizes), "bytes": sizes, "latencies": latencies}
 
 
 # --- report ----------------------------------------------------------------------------------------------
@@ -215,6 +172,12 @@ def main() -> None:
         "--only", default="web,thumbnails,cms,info,framing,autoquality", help="comma-separated parts to run"
     )
     parser.add_argument("--examples", type=Path, help="write before/after smart crops (PNG) to this folder")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. a worktree of the previous release) run side by side in the web and "
+        "thumbnail mixes, so its ratios come from the same run",
+    )
     args = parser.parse_args()
     server_env = dict(item.split("=", 1) for item in args.env)
     parts = set(args.only.split(","))
@@ -287,7 +250,25 @@ def set_mixes(tmp: Path, photos: list[bytes], names: list[str], args, server_env
         stop_gunicorn(sets_server)
         stop_gunicorn(singles_server)
     sets.print_report(report.get("cms"), report.get("info", []), report.get("placeholder", []))
+    if args.baseline and "cms" in parts:
+        report["cms_baseline"] = baseline_cms(tmp, photos, args, env)
+        print(
+            f"\ncms ratio (/variants over eight /convert): this checkout {report['cms']['ratio']:.3f}, "
+            f"{args.baseline} {report['cms_baseline']['ratio']:.3f}"
+        )
     return report
+
+
+def baseline_cms(tmp: Path, photos: list[bytes], args, env: dict[str, str]) -> dict:
+    """The cms mix on servers from the baseline checkout, right after this checkout's."""
+    root = args.baseline.resolve()
+    sets_server = start_gunicorn(tmp / "baseline-sets", root, **env)
+    singles_server = start_gunicorn(tmp / "baseline-singles", root, **env)
+    try:
+        return sets.cms_mix(sets_server, singles_server, photos, args.rounds, args.reps)
+    finally:
+        stop_gunicorn(sets_server)
+        stop_gunicorn(singles_server)
 
 
 def bound_mixes(tmp: Path, photos: list[bytes], mixes: list[Mix], args, server_env) -> dict:
@@ -295,26 +276,33 @@ def bound_mixes(tmp: Path, photos: list[bytes], mixes: list[Mix], args, server_e
     runs: dict[tuple[str, str], list[dict]] = {}
     context = multiprocessing.get_context("fork")
     with context.Pool(2, _bound_init, (photos,)) as pool:
-        server = start_gunicorn(tmp / "bench", WEB_CONCURRENCY="2", LOG_LEVEL="warning", **server_env)
+        env = {"WEB_CONCURRENCY": "2", "LOG_LEVEL": "warning", **server_env}
+        servers = {"service": start_gunicorn(tmp / "bench", **env)}
+        if args.baseline:
+            servers["baseline"] = start_gunicorn(tmp / "baseline", args.baseline.resolve(), **env)
+        sides = [*servers, "bound"]
         try:
-            bodies = {mix.name: [multipart(photo, mix) for photo in photos] for mix in mixes}
-            for mix in mixes:  # warm-up: imports, caches, first-touch memory on both sides
-                run_service(server, bodies[mix.name][:2], 1)
+            bodies = {mix.name: [mix_body(photo, mix) for photo in photos] for mix in mixes}
+            for mix in mixes:  # warm-up: imports, caches, first-touch memory on every side
+                for server in servers.values():
+                    run_service(server, bodies[mix.name][:2], 1)
                 run_bound(pool, photos[:2], mix, 1)
             for round_index in range(args.rounds):
                 for mix in mixes:
-                    order = ("service", "bound") if round_index % 2 == 0 else ("bound", "service")
-                    for side in order:
-                        if side == "service":
-                            result = run_service(server, bodies[mix.name], args.reps)
-                        else:
+                    # Rotate the order every round so machine noise hits every side alike.
+                    shift = round_index % len(sides)
+                    for side in sides[shift:] + sides[:shift]:
+                        if side == "bound":
                             result = run_bound(pool, photos, mix, args.reps)
+                        else:
+                            result = run_service(servers[side], bodies[mix.name], args.reps)
                         runs.setdefault((mix.name, side), []).append(result)
                 print(f"round {round_index + 1}/{args.rounds} done", flush=True)
-            workers = {pid: memory_of(pid) for pid in server.worker_pids()}
-            master = memory_of(server.process.pid)
+            workers = {pid: memory_of(pid) for pid in servers["service"].worker_pids()}
+            master = memory_of(servers["service"].process.pid)
         finally:
-            stop_gunicorn(server)
+            for server in servers.values():
+                stop_gunicorn(server)
 
     report: dict = {
         "mixes": {},
@@ -344,6 +332,19 @@ def bound_mixes(tmp: Path, photos: list[bytes], mixes: list[Mix], args, server_e
             f"{bound['per_second']:.2f} | {ratio:.3f} | {service['p50_ms']:.0f} | {service['p95_ms']:.0f} | "
             f"{service['mean_output_bytes']:.0f} | {bound['mean_output_bytes']:.0f} | {byte_ratio:.3f} |"
         )
+    if args.baseline:
+        print(f"\n| mix | this checkout / {args.baseline} (req/s) | this / bound | baseline / bound |")
+        print("|---|---|---|---|")
+        for mix in mixes:
+            baseline = summarise(runs[(mix.name, "baseline")])
+            entry = report["mixes"][mix.name]
+            entry["baseline"] = baseline
+            entry["baseline_ratio"] = baseline["per_second"] / entry["bound"]["per_second"]
+            entry["service_over_baseline"] = entry["service"]["per_second"] / baseline["per_second"]
+            print(
+                f"| {mix.name} | {entry['service_over_baseline']:.3f} | {entry['ratio']:.3f} | "
+                f"{entry['baseline_ratio']:.3f} |"
+            )
     peak = max(facts["VmHWM"] for facts in workers.values())
     pss = max(facts["Pss"] for facts in workers.values())
     print(f"\nworker peak RSS (VmHWM) max {peak:.1f} MiB; worker PSS now max {pss:.1f} MiB; master {master}")

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import requests
 
-from bench.server import LiveServer, start_gunicorn, stop_gunicorn
-from tests import hostile, images
+from testing import hostile, images
+from testing.http import post
+from testing.server import LiveServer, start_gunicorn, stop_gunicorn
 
 
 def outcome(response: requests.Response) -> str:
@@ -26,13 +27,7 @@ def outcome(response: requests.Response) -> str:
 def convert(
     server: LiveServer, data: bytes | None = None, headers: dict | None = None, **fields
 ) -> requests.Response:
-    return requests.post(
-        f"{server.url}/convert",
-        headers=server.headers() if headers is None else headers,
-        files={"file": ("upload", images.jpeg() if data is None else data)},
-        data=fields,
-        timeout=30,
-    )
+    return post(server, "/convert", images.jpeg() if data is None else data, headers, timeout=30, **fields)
 
 
 def curl_413(server: LiveServer, expect: str, big: Path) -> str:

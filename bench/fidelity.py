@@ -13,14 +13,15 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageCms, ImageStat
 
-from imgopt.colour import load_cmyk_profile
-from imgopt.options import ConvertOptions
-from imgopt.pipeline import PipelineSettings, convert
-from tests import icc, images
-from tests.test_fidelity import FILES, colourful, stored_jpeg
+from imgopt.imaging.colour import load_cmyk_profile
+from imgopt.imaging.options import ConvertOptions
+from imgopt.imaging.pipeline import convert
+from testing import icc, images
+from testing.images import FILES, colourful, stored_jpeg
+from testing.settings import pipeline_settings
 
 SRGB = ImageCms.createProfile("sRGB")
-SETTINGS = PipelineSettings()
+SETTINGS = pipeline_settings()
 
 
 def mean_difference(a: Image.Image, b: Image.Image) -> float:
@@ -28,7 +29,9 @@ def mean_difference(a: Image.Image, b: Image.Image) -> float:
 
 
 def ours(data: bytes, fmt: str = "png", **options: object) -> Image.Image:
-    image = Image.open(io.BytesIO(convert(data, ConvertOptions(format=fmt, **options), SETTINGS).data))
+    image = Image.open(
+        io.BytesIO(convert(data, ConvertOptions(format=fmt, **options), SETTINGS).rendition.data)
+    )
     image.load()
     return image
 

@@ -18,13 +18,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from imgopt.source import register_plugins
+from imgopt.imaging.source import register_plugins
 
 MEASURE = """
 import json, sys, time
-from imgopt.options import ConvertOptions
-from imgopt.pipeline import PipelineSettings, convert
-from imgopt.source import register_plugins
+from imgopt.imaging.options import ConvertOptions
+from imgopt.imaging.pipeline import PipelineSettings, convert
+from imgopt.imaging.source import register_plugins
 from imgopt.errors import ImgoptError
 def hwm():  # VmHWM: peak RSS of this process (fresh after exec, unlike ru_maxrss)
     for line in open("/proc/self/status"):
@@ -32,7 +32,7 @@ def hwm():  # VmHWM: peak RSS of this process (fresh after exec, unlike ru_maxrs
             return int(line.split()[1])
 register_plugins()
 data = open(sys.argv[1], "rb").read()
-settings = PipelineSettings(max_source_pixels=10**9, max_decode_bytes=2**40, max_encode_seconds=10**6)
+settings = pipeline_settings(max_source_pixels=10**9, max_decode_bytes=2**40, max_encode_seconds=10**6)
 base = hwm()
 times = []
 for _ in range(int(sys.argv[2])):
@@ -41,7 +41,7 @@ for _ in range(int(sys.argv[2])):
     times.append(time.perf_counter() - started)
 peak = hwm()
 print(json.dumps({"seconds": min(times), "baseline_mib": base / 1024, "peak_mib": peak / 1024,
-                  "decoded": result.decoded_size}))
+                  "decoded": result.decoded_sizes[0]}))
 """
 
 

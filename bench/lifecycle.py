@@ -2,7 +2,7 @@
 
 One worker, MAX_REQUESTS=0 so that recycling hides nothing. For each phase a fresh server: RSS after start
 (and one small conversion, so code is loaded), then the phase's conversions, then RSS and the phase's peak.
-The corpus phase is three passes over the generated hostile corpus (tests/hostile.py) plus every file of
+The corpus phase is three passes over the generated hostile corpus (testing/hostile.py) plus every file of
 ../shared/corpus, with RSS after each pass. ``--root`` runs another checkout, for before/after tables.
 
     .venv/bin/python -m bench.lifecycle [CORPUS_ROOT] [--root CHECKOUT] [--json PATH] [--env KEY=VALUE]
@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
 from PIL import Image
 
-from bench.server import ROOT, LiveServer, memory_of, reset_peak, start_gunicorn, stop_gunicorn
+from testing.http import post
+from testing.server import ROOT, LiveServer, memory_of, reset_peak, start_gunicorn, stop_gunicorn
 
 OUTPUTS = ({"format": "webp", "width": "1200"}, {"format": "avif", "width": "1200"})
 
@@ -57,7 +57,7 @@ def heic_photos(corpus: Path | None) -> list[bytes]:
 
 def corpus_files(corpus: Path | None) -> list[bytes]:
     """The hostile corpus the tests generate, plus every file of the shared corpus."""
-    from tests import hostile
+    from testing import hostile
 
     files = list(hostile.corpus().values())
     if corpus:
@@ -66,14 +66,7 @@ def corpus_files(corpus: Path | None) -> list[bytes]:
 
 
 def convert(server: LiveServer, data: bytes, fields: dict[str, str]) -> int:
-    response = requests.post(
-        f"{server.url}/convert",
-        headers=server.headers(),
-        files={"file": ("upload", data)},
-        data=fields,
-        timeout=120,
-    )
-    return response.status_code
+    return post(server, "/convert", data, timeout=120, **fields).status_code
 
 
 def fresh_worker(tmp: Path, name: str, root: Path, env: dict[str, str]) -> tuple[LiveServer, int, float]:

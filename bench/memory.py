@@ -17,8 +17,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench.bench import MIXES, corpus_paths, generated_photos, multipart, run_service
-from bench.server import ROOT, LiveServer, memory_of, start_gunicorn, stop_gunicorn
+from bench.bench import MIXES, corpus_paths, generated_photos, mix_body, run_service
+from testing.server import ROOT, LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
 
 def cpu_seconds(server: LiveServer) -> float:
@@ -50,7 +50,7 @@ def compare(
         try:
             report = {}
             for mix in MIXES:
-                bodies = [multipart(photo, mix) for photo in photos]
+                bodies = [mix_body(photo, mix) for photo in photos]
                 seconds = {"base": 0.0, "variant": 0.0}
                 cpu = {"base": 0.0, "variant": 0.0}
                 count = {"base": 0, "variant": 0}

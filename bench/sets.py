@@ -8,50 +8,21 @@ which side goes first, 4 clients each.
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import statistics
 import threading
 import time
-import uuid
 from pathlib import Path
 
 from PIL import Image
 
-from bench.server import LiveServer, memory_of
+from testing.http import multipart, post_body
+from testing.server import LiveServer, memory_of
 
 WIDTHS = (320, 768, 1200, 1920)
 FORMATS = ("webp", "avif")
 VARIANTS = [{"name": f"{fmt}-{width}", "format": fmt, "width": width} for width in WIDTHS for fmt in FORMATS]
-
-
-def multipart(data: bytes, fields: dict[str, str]) -> tuple[bytes, str]:
-    """A multipart/form-data body with text ``fields`` and the image as ``file``."""
-    boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n".encode()
-    )
-    return b"".join(
-        parts
-    ) + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
-
-
-def post(server: LiveServer, path: str, body: tuple[bytes, str]) -> tuple[int, bytes]:
-    """POST a prepared body on a fresh connection; (status, payload)."""
-    host, port = server.url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=300)
-    try:
-        connection.request("POST", path, body=body[0], headers={**server.headers(), "Content-Type": body[1]})
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
 
 
 def closed_loop(jobs: list, work, clients: int = 4) -> float:
@@ -90,7 +61,7 @@ def run_sets(server: LiveServer, bodies: list, reps: int) -> dict:
     lock = threading.Lock()
 
     def work(index: int) -> None:
-        status, payload = post(server, "/variants", bodies[index])
+        status, payload = post_body(server, "/variants", bodies[index])
         if status != 200:
             raise RuntimeError(f"{status} {payload[:200]!r}")
         made = [item["bytes"] for item in json.loads(payload)["variants"]]
@@ -108,7 +79,7 @@ def run_singles(server: LiveServer, bodies: list, reps: int) -> dict:
 
     def work(job: tuple[int, int]) -> None:
         photo, variant = job
-        status, payload = post(server, "/convert", bodies[photo][variant])
+        status, payload = post_body(server, "/convert", bodies[photo][variant])
         if status != 200:
             raise RuntimeError(f"{status} {payload[:200]!r}")
         with lock:
@@ -176,7 +147,7 @@ def info_costs(server: LiveServer, photos: list[bytes], names: list[str], reps: 
         for _ in range(reps):
             for side, path, body in (("info", "/info", info_body), ("convert", "/convert", convert_body)):
                 started = time.perf_counter()
-                status, payload = post(server, path, body)
+                status, payload = post_body(server, path, body)
                 timings[side].append(time.perf_counter() - started)
                 if status != 200:
                     raise RuntimeError(f"{path} {status} {payload[:200]!r}")
@@ -197,9 +168,9 @@ def info_costs(server: LiveServer, photos: list[bytes], names: list[str], reps: 
 
 def placeholder_costs(photos: list[bytes], names: list[str], reps: int = 20) -> list[dict]:
     """Per photo, in process: the proxy from the decode /info makes, and the three placeholders from it."""
-    from imgopt.placeholder import PROXY_SIDE, make_proxy, placeholder
-    from imgopt.source import open_image, read_orientation
-    from imgopt.transform import upright
+    from imgopt.imaging.describe.placeholder import PROXY_SIDE, make_proxy, placeholder
+    from imgopt.imaging.source import open_image, read_orientation
+    from imgopt.imaging.steps import upright
 
     results = []
     for photo, name in zip(photos, names, strict=True):

@@ -21,7 +21,8 @@ from pathlib import Path
 import requests
 from PIL import Image, ImageDraw
 
-from bench.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
+from testing.http import post
+from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
 
 def noise_jpeg(size: tuple[int, int], quality: int = 90) -> bytes:
@@ -45,14 +46,7 @@ def convert(
 ) -> str:
     """POST one conversion; the outcome is the status code or the exception's name."""
     try:
-        response = session.post(
-            f"{server.url}/convert",
-            headers=server.headers(),
-            files={"file": ("upload", data)},
-            data=fields,
-            timeout=timeout,
-        )
-        return str(response.status_code)
+        return str(post(server, "/convert", data, session=session, timeout=timeout, **fields).status_code)
     except requests.RequestException as error:
         return type(error).__name__
 

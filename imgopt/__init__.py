@@ -6,12 +6,14 @@ import os
 
 from flask import Flask
 
-from . import views
-from .config import ConfigError, Settings
-from .logs import configure_logging
-from .middleware import DrainUnreadBody
-from .runtime import Runtime
-from .source import register_plugins
+from imgopt.config import ConfigError, Settings
+from imgopt.http import api, ops
+from imgopt.http.error_handlers import register_error_handlers
+from imgopt.http.hooks import register_hooks
+from imgopt.http.middleware import DrainUnreadBody
+from imgopt.http.state import Runtime
+from imgopt.imaging.source import register_plugins
+from imgopt.server.logs import configure_logging
 
 __all__ = ["ConfigError", "Settings", "create_app"]
 
@@ -31,6 +33,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False
     app.extensions["imgopt"] = state
-    app.register_blueprint(views.bp)
+    register_hooks(app)
+    register_error_handlers(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(ops.bp)
     app.wsgi_app = DrainUnreadBody(app.wsgi_app, max_drain_bytes=4 * settings.max_upload_bytes)  # type: ignore[method-assign]
     return app

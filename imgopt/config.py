@@ -14,7 +14,8 @@ from typing import Any
 
 from dotenv import load_dotenv
 
-from .options import TARGET_RANGE
+from imgopt.imaging.options import TARGET_RANGE
+from imgopt.imaging.settings import PipelineSettings
 
 AVIF_CODECS = ("aom", "svt", "rav1e")
 
@@ -221,6 +222,21 @@ class Settings:
     def max_upload_bytes(self) -> int:
         """MAX_UPLOAD_MB in bytes."""
         return self.max_upload_mb * 1024 * 1024
+
+    def pipeline_settings(self) -> PipelineSettings:
+        """The imaging layer's settings, derived from these (the pipeline never sees the environment)."""
+        return PipelineSettings(
+            max_source_pixels=self.max_source_pixels,
+            max_frames=self.max_frames,
+            max_decode_bytes=self.max_decode_mb * 1024 * 1024,
+            # Half the worker timeout: the estimate is conservative, the margin covers a loaded machine.
+            max_encode_seconds=self.timeout / 2,
+            webp_method=self.webp_method,
+            avif_codec=self.avif_codec,
+            avif_speed=self.avif_speed,
+            auto_quality_target=self.auto_quality_target,
+            default_quality=self.default_quality,
+        )
 
 
 def describe_settings() -> list[tuple[str, Any, str]]:

@@ -1,28 +1,92 @@
-"""Domain errors: each carries an HTTP status and a stable machine code callers can branch on.
+"""Domain errors and the one registry of error codes: each code has an HTTP status and a meaning.
 
-Nothing here imports Flask, so the pipeline can raise these without knowing about HTTP.
+Callers branch on the code, so codes are stable. Every error raised carries a code from ``ERROR_CODES``
+(constructing one with an unknown code is a bug and fails at once); docs/api.md and docs/openapi.yaml list
+exactly these (tests/test_error_codes.py). Nothing here imports Flask, so the imaging layer raises these
+without knowing about HTTP.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """A machine-readable error code's HTTP status and its one-line meaning."""
+
+    status: int
+    meaning: str
+
+
+def _invalid(field: str) -> ErrorCode:
+    return ErrorCode(400, f"the {field} field's value is outside its allowed set")
+
+
+ERROR_CODES: dict[str, ErrorCode] = {
+    "bad_request": ErrorCode(400, "the request is malformed (e.g. a body shorter than its Content-Length)"),
+    "not_multipart": ErrorCode(400, "the body is not multipart/form-data with a boundary"),
+    "missing_file": ErrorCode(400, "no 'file' part, or 'file' sent as a text field"),
+    "empty_file": ErrorCode(400, "the 'file' part has no bytes"),
+    **{
+        f"invalid_{field}": _invalid(field)
+        for field in (
+            "format",
+            "quality",
+            "target",
+            "width",
+            "height",
+            "fit",
+            "enlarge",
+            "lossless",
+            "animated",
+            "crop",
+            "gravity",
+            "focus",
+        )
+    },
+    "invalid_variants": ErrorCode(400, "the variants field is missing or malformed"),
+    "too_many_variants": ErrorCode(400, "variants lists more renditions than MAX_VARIANTS"),
+    "unauthorized": ErrorCode(401, "the bearer token is missing or wrong"),
+    "not_found": ErrorCode(404, "no such route"),
+    "method_not_allowed": ErrorCode(405, "the route exists, the method does not"),
+    "request_timeout": ErrorCode(408, "the upload stalled or was too slow"),
+    "payload_too_large": ErrorCode(413, "the body is larger than MAX_UPLOAD_MB"),
+    "unsupported_format": ErrorCode(415, "not an image in a format the service accepts"),
+    "undecodable_image": ErrorCode(422, "a recognised image that cannot be decoded"),
+    "image_too_large": ErrorCode(
+        422, "the source is over MAX_SOURCE_PIXELS or its decode over MAX_DECODE_MB"
+    ),
+    "too_many_frames": ErrorCode(422, "an animation with more than MAX_FRAMES frames"),
+    "output_too_large": ErrorCode(422, "an output larger than its format allows, or too slow to encode"),
+    "http_error": ErrorCode(400, "any other HTTP-level refusal (the status says which)"),
+    "internal_error": ErrorCode(500, "a bug; logged with a traceback and the request id"),
+}
+
 
 class ImgoptError(Exception):
-    """Base of every error the service reports to a caller."""
+    """Base of every error the service reports to a caller; its status comes from its code."""
 
-    status: int = 500
     code: str = "internal_error"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
+        code = code or self.code
+        if code not in ERROR_CODES:
+            msg = f"error code {code!r} is not in imgopt.errors.ERROR_CODES"
+            raise ValueError(msg)
         self.message = message
-        if code is not None:
-            self.code = code
+        self.code = code
+
+    @property
+    def status(self) -> int:
+        """The HTTP status the registry gives this error's code."""
+        return ERROR_CODES[self.code].status
 
 
 class BadRequest(ImgoptError):
     """The request itself is malformed (no multipart body, no file)."""
 
-    status = 400
     code = "bad_request"
 
 
@@ -34,38 +98,39 @@ class InvalidOption(BadRequest):
         self.field = field
 
 
+class InvalidVariants(BadRequest):
+    """The ``variants`` field is missing or malformed."""
+
+    code = "invalid_variants"
+
+
 class Unauthorized(ImgoptError):
     """Missing or wrong bearer token."""
 
-    status = 401
     code = "unauthorized"
 
 
 class RequestTimeout(ImgoptError):
     """The upload stalled (BODY_READ_TIMEOUT without a byte) or took longer than the whole-body limit."""
 
-    status = 408
     code = "request_timeout"
 
 
 class PayloadTooLarge(ImgoptError):
     """The request body is larger than MAX_UPLOAD_MB."""
 
-    status = 413
     code = "payload_too_large"
 
 
 class UnsupportedFormat(ImgoptError):
     """The bytes are not an image in a format we accept."""
 
-    status = 415
     code = "unsupported_format"
 
 
 class UnprocessableImage(ImgoptError):
     """A recognised image we refuse or cannot decode (corrupt, truncated, over a limit)."""
 
-    status = 422
     code = "undecodable_image"
 
 
@@ -73,3 +138,12 @@ class ImageTooLarge(UnprocessableImage):
     """The image exceeds a size limit (pixels, frames, memory or output size)."""
 
     code = "image_too_large"
+
+
+# Werkzeug's own HTTP errors (routing, mostly) by status, in our codes; any other status is http_error.
+HTTP_STATUS_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    415: "unsupported_format",
+}

@@ -6,11 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.server import ROOT, TOKEN, LiveServer, free_port, server_environment, start_gunicorn, stop_gunicorn
 from imgopt import create_app
 from imgopt.config import Settings
-
-__all__ = ["ROOT", "TOKEN", "free_port", "server_environment", "start_gunicorn", "stop_gunicorn"]
+from testing.server import TOKEN, LiveServer, start_gunicorn, stop_gunicorn
 
 
 @pytest.fixture

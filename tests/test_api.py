@@ -9,8 +9,8 @@ import pytest
 
 from imgopt import create_app
 from imgopt.config import Settings
-from tests import images
-from tests.conftest import TOKEN
+from testing import images
+from testing.server import TOKEN
 
 
 def upload(client, headers, data=None, **fields):
@@ -148,7 +148,7 @@ def test_bad_tokens_get_401_with_www_authenticate(client, header):
 @pytest.fixture
 def body_reads(monkeypatch):
     """Record every call of read_body, the only place the request body is read."""
-    from imgopt import views
+    from imgopt.http import uploads as views
 
     calls = []
     real = views.read_body
@@ -229,7 +229,7 @@ def test_a_bug_becomes_a_logged_500_json(app, client, auth, monkeypatch, caplog)
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("imgopt.pipeline.convert", broken)
+    monkeypatch.setattr("imgopt.imaging.pipeline.convert", broken)
     response = upload(client, auth)
     assert_json_error(response, 500, "internal_error")
     assert "boom" not in response.get_json()["error"]["message"]
@@ -270,7 +270,7 @@ def test_ready_needs_no_auth(client):
 )
 def test_any_listed_token_is_accepted_and_its_position_reported(header, index):
     from imgopt.errors import Unauthorized
-    from imgopt.views import check_token
+    from imgopt.http.auth import check_token
 
     tokens = (TOKEN, "second-token-0123456789")
     if index is None:

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from imgopt import budget, perceptual
-from imgopt.autoquality import ACCEPT, choose_quality
 from imgopt.errors import ImageTooLarge
-from imgopt.options import ConvertOptions
-from imgopt.pipeline import convert
-from imgopt.pipeline_settings import PipelineSettings
-from tests import images
+from imgopt.imaging import limits as budget
+from imgopt.imaging.options import ConvertOptions
+from imgopt.imaging.pipeline import convert
+from imgopt.imaging.quality import ssimulacra2 as perceptual
+from imgopt.imaging.quality.search import ACCEPT, choose_quality
+from testing import images
+from testing.settings import pipeline_settings
 
 GOLDEN = Path(__file__).parent / "files" / "ssimulacra2"
 # Scores of these pairs by the PyPI ssimulacra2 package 0.3.0 (the offline reference; it needs scipy, so the
@@ -29,12 +30,12 @@ REFERENCE_SCORES = {
     ("photo", "webp-q60"): 56.758439245550704,
     ("photo", "avif-q50"): 50.15725045960099,
 }
-SETTINGS = PipelineSettings()
+SETTINGS = pipeline_settings()
 
 
 def encoded_at(image: Image.Image, output_format: str, quality: int) -> bytes:
     options = ConvertOptions(format=output_format, quality=quality)
-    return convert(images.encode(image, "PNG"), options, SETTINGS).data
+    return convert(images.encode(image, "PNG"), options, SETTINGS).rendition.data
 
 
 def decoded(data: bytes) -> Image.Image:
@@ -124,17 +125,17 @@ def test_an_unreachable_target_returns_the_best_encode_it_found():
 def test_the_search_is_deterministic_and_reports_the_score_of_the_bytes_it_returns():
     data = images.encode(images.textured((320, 240), seed=7), "JPEG", quality=95)
     options = ConvertOptions(format="avif", auto_quality=True, target=80.0)
-    first, second = convert(data, options, SETTINGS), convert(data, options, SETTINGS)
+    first, second = convert(data, options, SETTINGS).rendition, convert(data, options, SETTINGS).rendition
     assert (first.data, first.quality, first.score) == (second.data, second.quality, second.score)
-    reference = decoded(convert(data, ConvertOptions(format="png"), SETTINGS).data)
+    reference = decoded(convert(data, ConvertOptions(format="png"), SETTINGS).rendition.data)
     assert first.score == pytest.approx(perceptual.Scorer(reference).score(decoded(first.data)), abs=0.01)
     assert first.score >= 80
 
 
 def test_a_higher_target_costs_more_quality_and_bytes():
     data = images.encode(images.textured((320, 240), seed=3), "JPEG", quality=95)
-    low = convert(data, ConvertOptions(format="webp", auto_quality=True, target=60.0), SETTINGS)
-    high = convert(data, ConvertOptions(format="webp", auto_quality=True, target=85.0), SETTINGS)
+    low = convert(data, ConvertOptions(format="webp", auto_quality=True, target=60.0), SETTINGS).rendition
+    high = convert(data, ConvertOptions(format="webp", auto_quality=True, target=85.0), SETTINGS).rendition
     assert low.quality < high.quality and len(low.data) < len(high.data)
     assert 60 <= low.score < high.score and high.score >= 85
 
@@ -143,19 +144,19 @@ def test_format_auto_returns_the_smaller_of_the_two_auto_outputs():
     for image in (images.textured((320, 240), seed=5), images.flat_graphic((320, 240))):
         data = images.encode(image, "PNG")
         results = {
-            fmt: convert(data, ConvertOptions(format=fmt, auto_quality=True), SETTINGS)
+            fmt: convert(data, ConvertOptions(format=fmt, auto_quality=True), SETTINGS).rendition
             for fmt in ("webp", "avif")
         }
-        chosen = convert(data, ConvertOptions(format="auto", auto_quality=True), SETTINGS)
+        chosen = convert(data, ConvertOptions(format="auto", auto_quality=True), SETTINGS).rendition
         smaller = min(results.values(), key=lambda result: len(result.data))
         assert (chosen.format, chosen.data, chosen.quality) == (smaller.format, smaller.data, smaller.quality)
 
 
 def test_format_auto_with_a_fixed_quality_compares_the_two_at_that_quality():
     data = images.encode(images.textured((200, 150)), "PNG")
-    chosen = convert(data, ConvertOptions(format="auto", quality=50), SETTINGS)
+    chosen = convert(data, ConvertOptions(format="auto", quality=50), SETTINGS).rendition
     sizes = {
-        fmt: len(convert(data, ConvertOptions(format=fmt, quality=50), SETTINGS).data)
+        fmt: len(convert(data, ConvertOptions(format=fmt, quality=50), SETTINGS).rendition.data)
         for fmt in ("webp", "avif")
     }
     assert len(chosen.data) == min(sizes.values()) and chosen.quality == 50 and chosen.score is None
@@ -163,7 +164,7 @@ def test_format_auto_with_a_fixed_quality_compares_the_two_at_that_quality():
 
 def test_an_animation_keeps_its_frames_with_format_auto():
     data = images.animation([(200, 30, 30), (30, 200, 30), (30, 30, 200)], [100, 100, 100], size=(64, 48))
-    result = convert(data, ConvertOptions(format="auto", auto_quality=True), SETTINGS)
+    result = convert(data, ConvertOptions(format="auto", auto_quality=True), SETTINGS).rendition
     assert result.frames == 3
     assert len(images.frames_of(result.data)) == 3
     assert result.score is not None and result.quality is not None
@@ -172,13 +173,17 @@ def test_an_animation_keeps_its_frames_with_format_auto():
 def test_jpeg_auto_scores_a_transparent_source_against_what_jpeg_shows():
     image = images.textured((160, 120)).convert("RGBA")
     image.putalpha(Image.linear_gradient("L").resize((160, 120)))
-    result = convert(images.encode(image, "PNG"), ConvertOptions(format="jpeg", auto_quality=True), SETTINGS)
+    result = convert(
+        images.encode(image, "PNG"), ConvertOptions(format="jpeg", auto_quality=True), SETTINGS
+    ).rendition
     assert result.format == "jpeg" and result.score >= SETTINGS.auto_quality_target
 
 
 def test_an_output_too_small_to_score_gets_the_default_quality():
     data = images.encode(images.textured((64, 48)), "PNG")
-    result = convert(data, ConvertOptions(format="webp", auto_quality=True, quality=77, width=6), SETTINGS)
+    result = convert(
+        data, ConvertOptions(format="webp", auto_quality=True, quality=77, width=6), SETTINGS
+    ).rendition
     assert (result.quality, result.score) == (77, None)
 
 
@@ -193,14 +198,14 @@ def test_numpy_is_imported_only_when_quality_auto_is_first_used():
     script = (
         "import sys\n"
         "from imgopt import create_app\n"
-        "from imgopt.pipeline import convert\n"
-        "from imgopt.options import ConvertOptions\n"
-        "from imgopt.pipeline_settings import PipelineSettings\n"
-        "from tests import images\n"
+        "from imgopt.imaging.pipeline import convert\n"
+        "from imgopt.imaging.options import ConvertOptions\n"
+        "from testing.settings import pipeline_settings\n"
+        "from testing import images\n"
         "data = images.encode(images.textured((64, 48)), 'PNG')\n"
-        "convert(data, ConvertOptions(format='webp'), PipelineSettings())\n"
+        "convert(data, ConvertOptions(format='webp'), pipeline_settings())\n"
         "assert 'numpy' not in sys.modules, 'numpy imported by a fixed-quality convert'\n"
-        "convert(data, ConvertOptions(format='webp', auto_quality=True), PipelineSettings())\n"
+        "convert(data, ConvertOptions(format='webp', auto_quality=True), pipeline_settings())\n"
         "assert 'numpy' in sys.modules\n"
     )
     root = Path(__file__).resolve().parents[1]

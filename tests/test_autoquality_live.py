@@ -10,8 +10,11 @@ import pytest
 import requests
 from PIL import Image
 
-from tests import images
-from tests.test_renditions_live import assert_json_error, post
+from testing import images
+from testing.http import assert_json_error, post
+
+# Each test here talks to a real gunicorn (pytest -m 'not live' leaves them out).
+pytestmark = pytest.mark.live
 
 DEFAULT_TARGET = 75.0
 

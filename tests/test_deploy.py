@@ -10,7 +10,7 @@ import re
 import yaml
 
 from imgopt.config import describe_settings
-from tests.conftest import ROOT
+from testing.server import ROOT
 
 GRACEFUL_TIMEOUT = int(
     re.search(r"^graceful_timeout = (\d+)", (ROOT / "gunicorn.conf.py").read_text(), re.M)[1]

@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests import images
-from tests.conftest import ROOT
+from testing import images
+from testing.server import ROOT
+
+# Each test here talks to a real gunicorn (pytest -m 'not live' leaves them out).
+pytestmark = pytest.mark.live
 
 CURL = shutil.which("curl")
 

@@ -7,37 +7,25 @@ bytes. PNG output is used where a test isolates a step from lossy encoding.
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pillow_heif
 import pytest
 from PIL import Image, ImageChops, ImageCms, ImageStat
 
-from imgopt import geometry
-from imgopt.colour import load_cmyk_profile, normalise_mode
 from imgopt.errors import ImageTooLarge
-from imgopt.options import ConvertOptions
-from imgopt.pipeline import PipelineSettings, convert
-from tests import icc, images
+from imgopt.imaging import geometry
+from imgopt.imaging.colour import load_cmyk_profile, normalise_mode
+from imgopt.imaging.options import ConvertOptions
+from imgopt.imaging.pipeline import PipelineSettings, convert
+from testing import icc, images
+from testing.settings import pipeline_settings
 
-SETTINGS = PipelineSettings()
-FILES = Path(__file__).parent / "files"
+SETTINGS = pipeline_settings()
 SRGB = ImageCms.createProfile("sRGB")
-# Transposes that store an upright image so that applying EXIF orientation N brings it back upright.
-STORE_FOR_ORIENTATION = {
-    1: None,
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_90,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_270,
-}
 
 
 def run(data: bytes, settings: PipelineSettings = SETTINGS, **options: object):
-    return convert(data, ConvertOptions(**options), settings)
+    return convert(data, ConvertOptions(**options), settings).rendition
 
 
 def decode(data: bytes) -> Image.Image:
@@ -47,14 +35,6 @@ def decode(data: bytes) -> Image.Image:
 def mean_difference(a: Image.Image, b: Image.Image) -> float:
     """Mean absolute difference per channel, 0-255."""
     return sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / len(a.getbands())
-
-
-def stored_jpeg(upright: Image.Image, orientation: int) -> bytes:
-    method = STORE_FOR_ORIENTATION[orientation]
-    stored = upright if method is None else upright.transpose(method)
-    exif = Image.Exif()
-    exif[images.ORIENTATION] = orientation
-    return images.encode(stored, "JPEG", quality=95, exif=exif.tobytes())
 
 
 def assert_upright_marks(image: Image.Image) -> None:
@@ -72,7 +52,7 @@ def assert_upright_marks(image: Image.Image) -> None:
 @pytest.mark.parametrize("orientation", range(1, 9))
 @pytest.mark.parametrize("width", [None, 30])
 def test_every_exif_orientation_comes_out_upright(orientation, width):
-    result = run(stored_jpeg(images.marked((60, 40)), orientation), width=width, format="png")
+    result = run(images.stored_jpeg(images.marked((60, 40)), orientation), width=width, format="png")
     output = decode(result.data)
     assert output.size == ((60, 40) if width is None else (30, 20))
     assert_upright_marks(output)
@@ -80,11 +60,12 @@ def test_every_exif_orientation_comes_out_upright(orientation, width):
 
 @pytest.mark.parametrize("orientation", [5, 6, 7, 8])
 def test_draft_decoding_stays_on_for_rotated_jpegs(orientation):
-    result = run(stored_jpeg(images.marked((1600, 1200)), orientation), width=200, format="png")
+    data = images.stored_jpeg(images.marked((1600, 1200)), orientation)
+    result = convert(data, ConvertOptions(width=200, format="png"), SETTINGS)
     # Upright 1600x1200 -> 200x150 needs a stored 150x200 box: libjpeg decodes at 1/8 scale.
-    assert result.decoded_size == (150, 200)
-    assert (result.width, result.height) == (200, 150)
-    assert_upright_marks(decode(result.data))
+    assert result.decoded_sizes == ((150, 200),)
+    assert (result.rendition.width, result.rendition.height) == (200, 150)
+    assert_upright_marks(decode(result.rendition.data))
 
 
 @pytest.mark.parametrize(
@@ -114,20 +95,13 @@ def test_heic_is_decoded_and_oriented():
     exif[images.ORIENTATION] = 6
     stored = images.marked((60, 40)).transpose(Image.Transpose.ROTATE_90)
     data = images.encode(stored, "HEIF", quality=95, exif=exif.tobytes())
-    result = run(data, format="png")
-    assert result.source_format == "HEIF"
-    assert (result.width, result.height) == (60, 40)
-    assert_upright_marks(decode(result.data))
+    result = convert(data, ConvertOptions(format="png"), SETTINGS)
+    assert result.source.format == "heif"
+    assert (result.rendition.width, result.rendition.height) == (60, 40)
+    assert_upright_marks(decode(result.rendition.data))
 
 
 # --- colour ----------------------------------------------------------------------------------------------
-
-
-def colourful(size=(64, 64)) -> Image.Image:
-    """Saturated colours across the gamut, where wide-gamut profiles differ most from sRGB."""
-    image = Image.new("RGB", size)
-    image.putdata([(x * 4, 250 - y * 3, 40 + (x + y) * 2) for y in range(size[1]) for x in range(size[0])])
-    return image
 
 
 @pytest.mark.parametrize(
@@ -135,7 +109,7 @@ def colourful(size=(64, 64)) -> Image.Image:
 )
 @pytest.mark.parametrize("fmt", ["png", "jpeg"])
 def test_rgb_profiles_are_converted_to_srgb(profile, fmt):
-    source = colourful()
+    source = images.colourful()
     data = images.encode(
         source, fmt.upper(), icc_profile=profile, **({"quality": 98} if fmt == "jpeg" else {})
     )
@@ -164,7 +138,7 @@ def cmyk_reference(image: Image.Image, profile: bytes) -> Image.Image:
 
 
 def test_untagged_cmyk_uses_the_standard_cmyk_profile():
-    data = (FILES / "Channel_digital_image_CMYK_color_no_profile.jpg").read_bytes()
+    data = (images.FILES / "Channel_digital_image_CMYK_color_no_profile.jpg").read_bytes()
     source = decode(data)
     assert source.mode == "CMYK" and "icc_profile" not in source.info
     output = decode(run(data, format="png").data)
@@ -174,7 +148,7 @@ def test_untagged_cmyk_uses_the_standard_cmyk_profile():
 
 
 def test_tagged_cmyk_uses_its_own_profile():
-    source = colourful().convert("CMYK")
+    source = images.colourful().convert("CMYK")
     data = images.encode(source, "JPEG", quality=98, icc_profile=load_cmyk_profile())
     output = decode(run(data, format="png").data)
     assert mean_difference(output, cmyk_reference(decode(data), load_cmyk_profile())) <= 8
@@ -192,14 +166,14 @@ def test_cmyk_jpeg_is_never_inverted(cmyk, expected):
 
 
 def test_untagged_rgb_is_taken_as_srgb():
-    data = images.encode(colourful(), "PNG")
-    assert mean_difference(decode(run(data, format="png").data), colourful()) == 0
+    data = images.encode(images.colourful(), "PNG")
+    assert mean_difference(decode(run(data, format="png").data), images.colourful()) == 0
 
 
 def test_broken_profile_is_ignored():
-    data = images.encode(colourful(), "PNG", icc_profile=b"this is not an ICC profile at all" * 4)
-    result = run(data, format="png")
-    assert mean_difference(decode(result.data), colourful()) == 0
+    data = images.encode(images.colourful(), "PNG", icc_profile=b"this is not an ICC profile at all" * 4)
+    result = convert(data, ConvertOptions(format="png"), SETTINGS)
+    assert mean_difference(decode(result.rendition.data), images.colourful()) == 0
     assert "ignored_broken_icc_profile" in result.notes
 
 
@@ -211,7 +185,7 @@ def test_profile_that_does_not_fit_the_pixels_is_ignored():
 
 @pytest.mark.parametrize("fmt", ["webp", "avif"])
 def test_no_profile_is_written(fmt):
-    data = images.encode(colourful(), "PNG", icc_profile=icc.DISPLAY_P3)
+    data = images.encode(images.colourful(), "PNG", icc_profile=icc.DISPLAY_P3)
     output = decode(run(data, format=fmt).data)
     assert not output.info.get("icc_profile")
 
@@ -258,12 +232,12 @@ def test_16bit_gradient_keeps_its_midtones():
 
 
 def test_real_16bit_files_keep_their_colours():
-    flag = decode(run((FILES / "Flag_of_the_Netherlands-16bit.png").read_bytes(), format="png").data)
+    flag = decode(run((images.FILES / "Flag_of_the_Netherlands-16bit.png").read_bytes(), format="png").data)
     red, white, blue = (flag.convert("RGB").getpixel((450, y)) for y in (100, 300, 500))
     assert red[0] > 150 and red[1] < 80
     assert min(white) > 230
     assert blue[2] > 100 and blue[0] < 80
-    grey_alpha = decode(run((FILES / "16-bit-grey-alpha.png").read_bytes(), format="png").data)
+    grey_alpha = decode(run((images.FILES / "16-bit-grey-alpha.png").read_bytes(), format="png").data)
     assert grey_alpha.mode == "RGBA"
     alpha = grey_alpha.getchannel("A").getextrema()
     assert alpha[0] < 255
@@ -362,23 +336,23 @@ def test_animated_false_takes_the_first_frame():
 
 
 def test_real_animations_convert():
-    gif = run((FILES / "animated-loop-3.gif").read_bytes(), format="webp")
-    webp = run((FILES / "rotating-squares.webp").read_bytes(), format="avif")
+    gif = run((images.FILES / "animated-loop-3.gif").read_bytes(), format="webp")
+    webp = run((images.FILES / "rotating-squares.webp").read_bytes(), format="avif")
     assert gif.frames > 1 and webp.frames > 1
 
 
 def test_frames_count_towards_the_pixel_budget():
     data = images.animation(COLOURS * 2, [100] * 6, "GIF", size=(100, 100))
     with pytest.raises(ImageTooLarge) as caught:
-        run(data, PipelineSettings(max_source_pixels=50_000))
+        run(data, pipeline_settings(max_source_pixels=50_000))
     assert "frames" in caught.value.message
-    assert run(data, PipelineSettings(max_source_pixels=50_000), animated=False).frames == 1
+    assert run(data, pipeline_settings(max_source_pixels=50_000), animated=False).frames == 1
 
 
 def test_more_frames_than_max_frames_is_refused():
     data = images.animation(COLOURS * 2, [100] * 6, "GIF")
     with pytest.raises(ImageTooLarge) as caught:
-        run(data, PipelineSettings(max_frames=5))
+        run(data, pipeline_settings(max_frames=5))
     assert caught.value.code == "too_many_frames"
 
 
@@ -451,19 +425,19 @@ def test_fill_stretches_to_the_exact_box():
 
 
 def test_lossless_webp_is_exact_and_ignores_quality():
-    data = images.encode(colourful(), "PNG")
+    data = images.encode(images.colourful(), "PNG")
     low = run(data, format="webp", lossless=True, quality=1).data
     high = run(data, format="webp", lossless=True, quality=100).data
     assert low == high
-    assert mean_difference(decode(low).convert("RGB"), colourful()) == 0
+    assert mean_difference(decode(low).convert("RGB"), images.colourful()) == 0
 
 
 def test_lossless_avif_is_near_exact():
-    data = images.encode(colourful(), "PNG")
+    data = images.encode(images.colourful(), "PNG")
     output = decode(run(data, format="avif", lossless=True).data).convert("RGB")
     lossy = decode(run(data, format="avif", quality=30).data).convert("RGB")
-    assert mean_difference(output, colourful()) <= 1.0
-    assert mean_difference(output, colourful()) < mean_difference(lossy, colourful())
+    assert mean_difference(output, images.colourful()) <= 1.0
+    assert mean_difference(output, images.colourful()) < mean_difference(lossy, images.colourful())
 
 
 def test_jpeg_output_is_flattened_on_white_and_progressive():

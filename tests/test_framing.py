@@ -7,23 +7,31 @@ import io
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageOps, ImageStat
 
-from imgopt import attention, geometry
 from imgopt.errors import ImageTooLarge, InvalidOption
-from imgopt.options import ConvertOptions, parse_options
-from imgopt.pipeline import PipelineSettings, convert
-from tests import images
-from tests.test_renditions import photo
+from imgopt.http.forms import parse_options
+from imgopt.imaging import geometry
+from imgopt.imaging.describe import attention
+from imgopt.imaging.options import ConvertOptions
+from imgopt.imaging.pipeline import convert
+from testing import images
+from testing.images import photo
+from testing.settings import pipeline_settings
 
-SETTINGS = PipelineSettings()
+SETTINGS = pipeline_settings()
 RED, GREEN, BLUE = (220, 0, 0), (0, 200, 0), (0, 0, 220)
 
 
 def run(data: bytes, **fields: object):
     """Convert with form fields, as /convert receives them."""
+    return run_set(data, **fields).rendition
+
+
+def run_set(data: bytes, **fields: object):
+    """The whole result of a conversion with form fields: the rendition, the source's facts and notes."""
     form = {
         key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in fields.items()
     }
-    return convert(data, parse_options(form, default_quality=80, max_dimension=4096), SETTINGS)
+    return convert(data, parse_options(form, max_dimension=4096), SETTINGS)
 
 
 def decode(data: bytes) -> Image.Image:
@@ -292,8 +300,8 @@ def test_smart_never_fails_a_request(monkeypatch):
 
     monkeypatch.setattr(attention, "interesting_point", broken)
     data = busy_subject()
-    result = run(data, format="png", width=100, height=100, fit="cover", gravity="smart")
-    assert result.data == run(data, format="png", width=100, height=100, fit="cover").data
+    result = run_set(data, format="png", width=100, height=100, fit="cover", gravity="smart")
+    assert result.rendition.data == run(data, format="png", width=100, height=100, fit="cover").data
     assert "smart_crop_fell_back_to_centre" in result.notes
 
 
@@ -326,7 +334,7 @@ INVERSE_ORIENTATION = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 8, 7: 7, 8: 6}
 
 def stored(upright: Image.Image, orientation: int, quality: int = 95) -> bytes:
     """A JPEG whose EXIF orientation turns its stored pixels into ``upright``."""
-    from imgopt.transform import apply_orientation
+    from imgopt.imaging.steps import apply_orientation
 
     exif = Image.Exif()
     exif[images.ORIENTATION] = orientation
@@ -339,8 +347,9 @@ def test_a_cropped_draft_decode_matches_a_full_decode_of_a_12_mp_jpeg(orientatio
     upright_size = (4001, 3003) if orientation < 5 else (3003, 4001)
     data = stored(Image.open(io.BytesIO(photo(upright_size))), orientation)
     crop = (301, 257, 1700, 1244) if orientation < 5 else (257, 301, 1244, 1700)
-    result = run(data, format="png", width=400, crop=",".join(map(str, crop)))
-    assert max(result.decoded_size) <= (4001 + 1) // 2  # draft decoding stayed on (1/2 or smaller)
+    whole = run_set(data, format="png", width=400, crop=",".join(map(str, crop)))
+    assert max(whole.decoded_sizes[0]) <= (4001 + 1) // 2  # draft decoding stayed on (1/2 or smaller)
+    result = whole.rendition
     full = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
     x, y, width, height = crop
     output = decode(result.data)
@@ -380,10 +389,12 @@ def test_smart_chooses_once_for_every_frame():
 
 def test_the_encode_budget_counts_the_cropped_output():
     data = images.encode(Image.new("RGB", (2000, 2000), "red"), "PNG")
-    settings = PipelineSettings(max_encode_seconds=0.1)
+    settings = pipeline_settings(max_encode_seconds=0.1)
     with pytest.raises(ImageTooLarge):
         convert(data, ConvertOptions(format="avif", lossless=True), settings)
     assert (
-        convert(data, ConvertOptions(format="avif", lossless=True, crop=(0, 0, 100, 100)), settings).width
+        convert(
+            data, ConvertOptions(format="avif", lossless=True, crop=(0, 0, 100, 100)), settings
+        ).rendition.width
         == 100
     )

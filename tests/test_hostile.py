@@ -15,9 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bench.server import memory_of
-from tests import hostile, images
-from tests.conftest import TOKEN, start_gunicorn, stop_gunicorn
+from testing import hostile, images
+from testing.server import TOKEN, memory_of, start_gunicorn, stop_gunicorn
+
+# Each test here talks to a real gunicorn (pytest -m 'not live' leaves them out).
+pytestmark = pytest.mark.live
 
 CORPUS = hostile.corpus()
 SEEDS = hostile.seeds()
@@ -300,7 +302,7 @@ def test_large_uploads_leave_no_temporary_files(live_server):
 
 
 def test_gunicorn_request_head_limits_are_set():
-    from tests.conftest import ROOT
+    from testing.server import ROOT
 
     config = (ROOT / "gunicorn.conf.py").read_text()
     for setting in ("limit_request_line", "limit_request_fields", "limit_request_field_size"):

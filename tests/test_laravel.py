@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests import images
+from testing import images
 
 PHP = shutil.which("php")
 SCRIPT = Path(__file__).parent / "laravel" / "convert.php"
-pytestmark = pytest.mark.skipif(PHP is None, reason="php is not installed (.ci/run installs php-cli)")
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(PHP is None, reason="php is not installed (.ci/run installs php-cli)"),
+]
 
 
 def laravel(server, data: bytes, tmp_path: Path, token: str | None = None, **options) -> dict:

@@ -1,4 +1,10 @@
-"""The package's shape: the pipeline never imports the web framework, and imports point one way."""
+"""The package's shape: each layer is a package, and imports point one way between them.
+
+imgopt (create_app) -> http -> imaging, server, config, errors
+config -> imaging (option ranges, pipeline settings)
+imaging -> errors            (pure: no Flask, Werkzeug or gunicorn; no other layer)
+server -> nothing of ours    (gunicorn worker, probe responder, logs, metrics)
+"""
 
 from __future__ import annotations
 
@@ -7,35 +13,98 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).parent.parent / "imgopt"
-# Modules that may know about HTTP; everything else is the pipeline and its helpers.
-WEB_MODULES = {"__init__", "views", "middleware", "uploads", "logs", "metrics", "runtime", "config", "worker"}
-WEB_LIBRARIES = ("flask", "werkzeug", "gunicorn")
+ROOT = Path(__file__).parent.parent
+PACKAGE = ROOT / "imgopt"
+WEB_LIBRARIES = {"flask", "werkzeug", "gunicorn"}
+
+# The layer of every module, by its path, and the layers (and libraries) each may import.
+ALLOWED_LAYERS = {
+    "imgopt": {"imgopt", "http", "imaging", "server", "config", "errors"},
+    "http": {"http", "imaging", "server", "config", "errors"},
+    "config": {"imaging"},
+    "errors": set(),
+    "imaging": {"imaging", "errors"},
+    "server": {"server"},
+}
+ALLOWED_LIBRARIES = {
+    "http": {"flask", "werkzeug"},
+    "server": {"gunicorn"},
+    "imgopt": {"flask"},
+}
+
+
+def layer_of(module: str) -> str:
+    """imgopt.http.api -> http; imgopt.config -> config; imgopt -> imgopt."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "imgopt"
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(ROOT).with_suffix("")
+    parts = list(relative.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
 
 
 def imports_of(path: Path) -> tuple[set[str], set[str]]:
-    """(sibling modules, top-level libraries) that a module imports, wherever the import statement is."""
-    siblings, libraries = set(), set()
+    """(imgopt modules, top-level libraries) that a module imports, wherever the import statement is."""
+    ours, libraries = set(), set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module:
-                siblings.add(node.module.split(".")[0])
-            else:
-                siblings.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            libraries.add(node.module.split(".")[0])
+        assert not (isinstance(node, ast.ImportFrom) and node.level), f"{path}: use absolute imports"
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.Import):
-            libraries.update(alias.name.split(".")[0] for alias in node.names)
-    return siblings, libraries
+            names = [alias.name for alias in node.names]
+        for name in names:
+            if name.split(".")[0] == "imgopt":
+                ours.add(name)
+            else:
+                libraries.add(name.split(".")[0])
+    return ours, libraries
 
 
-GRAPH = {path.stem: imports_of(path) for path in PACKAGE.glob("*.py")}
+MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+GRAPH = {name: imports_of(path) for name, path in MODULES.items()}
 
 
-@pytest.mark.parametrize("module", sorted(set(GRAPH) - WEB_MODULES))
-def test_pipeline_modules_do_not_import_the_web_framework(module):
-    assert not GRAPH[module][1] & set(WEB_LIBRARIES), f"{module} imports {GRAPH[module][1]}"
-    assert not GRAPH[module][0] & WEB_MODULES, f"{module} imports {GRAPH[module][0] & WEB_MODULES}"
+def resolve(name: str) -> str | None:
+    """The module an imported dotted name refers to (``imgopt.imaging.geometry.plan`` -> its module)."""
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_each_module_imports_only_the_layers_below_it(module):
+    layer = layer_of(module)
+    ours, libraries = GRAPH[module]
+    used = {layer_of(target) for target in filter(None, map(resolve, ours)) if target != "imgopt"}
+    assert used <= ALLOWED_LAYERS[layer] | {layer}, (
+        f"{module} ({layer}) imports {used - ALLOWED_LAYERS[layer]}"
+    )
+    web = libraries & WEB_LIBRARIES
+    assert web <= ALLOWED_LIBRARIES.get(layer, set()), f"{module} ({layer}) imports {web}"
+
+
+def test_the_imaging_layer_imports_neither_flask_nor_the_server_layer():
+    imaging = [name for name in MODULES if layer_of(name) == "imaging"]
+    assert len(imaging) >= 15
+    for module in imaging:
+        ours, libraries = GRAPH[module]
+        assert not libraries & WEB_LIBRARIES, module
+        assert not {layer_of(t) for t in filter(None, map(resolve, ours))} - {"imaging", "errors"}, module
+
+
+def test_every_module_lives_in_a_layer_package():
+    loose = {path.name for path in PACKAGE.glob("*.py")}
+    assert loose == {"__init__.py", "config.py", "errors.py"}, loose
+    assert {path.name for path in PACKAGE.iterdir() if path.is_dir() and (path / "__init__.py").exists()} == {
+        "http",
+        "imaging",
+        "server",
+    }
 
 
 def test_the_import_graph_has_no_cycle():
@@ -46,9 +115,22 @@ def test_the_import_graph_has_no_cycle():
             return
         assert state.get(module) != "open", " -> ".join([*path, module])
         state[module] = "open"
-        for sibling in sorted(GRAPH.get(module, (set(), set()))[0]):
-            visit(sibling, [*path, module])
+        for target in sorted(filter(None, map(resolve, GRAPH[module][0]))):
+            if target != module and not module.startswith(target + "."):
+                visit(target, [*path, module])
         state[module] = "done"
 
-    for module in sorted(GRAPH):
+    for module in sorted(MODULES):
         visit(module, [])
+
+
+def test_tests_and_benchmarks_share_helpers_through_testing_only():
+    for folder, forbidden in (
+        ("tests", "bench"),
+        ("bench", "tests"),
+        ("testing", "tests"),
+        ("testing", "bench"),
+    ):
+        for path in (ROOT / folder).glob("*.py"):
+            _ours, libraries = imports_of(path)
+            assert forbidden not in libraries, f"{path.relative_to(ROOT)} imports {forbidden}"

@@ -15,10 +15,12 @@ import pytest
 import requests
 from PIL import Image, ImageDraw
 
-from bench.server import memory_of
-from tests import images
-from tests.conftest import TOKEN, start_gunicorn, stop_gunicorn
-from tests.test_renditions import photo
+from testing import images
+from testing.images import photo
+from testing.server import TOKEN, memory_of, start_gunicorn, stop_gunicorn
+
+# Each test here talks to a real gunicorn (pytest -m 'not live' leaves them out).
+pytestmark = pytest.mark.live
 
 
 def post(server, data: bytes, timeout: float = 60, headers=None, **fields) -> requests.Response:

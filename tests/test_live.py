@@ -14,8 +14,11 @@ import pytest
 import requests
 from PIL import Image
 
-from tests import images
-from tests.conftest import ROOT, free_port, server_environment
+from testing import images
+from testing.server import ROOT, free_port, server_environment
+
+# Each test here talks to a real gunicorn (pytest -m 'not live' leaves them out).
+pytestmark = pytest.mark.live
 
 CURL = shutil.which("curl")
 

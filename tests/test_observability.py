@@ -10,8 +10,11 @@ import pytest
 import requests
 from PIL import Image
 
-from tests import images
-from tests.conftest import start_gunicorn, stop_gunicorn
+from testing import images
+from testing.server import start_gunicorn, stop_gunicorn
+
+# Each test here talks to a real gunicorn (pytest -m 'not live' leaves them out).
+pytestmark = pytest.mark.live
 
 
 def convert(server, **fields):

@@ -6,15 +6,16 @@ import pytest
 from PIL import Image
 
 from imgopt.errors import ImageTooLarge, UnprocessableImage, UnsupportedFormat
-from imgopt.options import ConvertOptions
-from imgopt.pipeline import PipelineSettings, convert
-from tests import images
+from imgopt.imaging.options import ConvertOptions
+from imgopt.imaging.pipeline import convert
+from testing import images
+from testing.settings import pipeline_settings
 
-SETTINGS = PipelineSettings()
+SETTINGS = pipeline_settings()
 
 
 def run(data: bytes, **options: object):
-    return convert(data, ConvertOptions(**options), SETTINGS)
+    return convert(data, ConvertOptions(**options), SETTINGS).rendition
 
 
 @pytest.mark.parametrize(
@@ -47,9 +48,9 @@ def test_every_input_format_converts_to_webp(source):
 
 def test_avif_input_converts():
     avif = run(images.jpeg(), format="avif").data
-    result = run(avif)
-    assert result.source_format == "AVIF"
-    assert (result.width, result.height) == (64, 48)
+    result = convert(avif, ConvertOptions(), SETTINGS)
+    assert result.source.format == "avif"
+    assert (result.rendition.width, result.rendition.height) == (64, 48)
 
 
 @pytest.mark.parametrize(
@@ -99,7 +100,7 @@ def test_bad_input_raises_a_domain_error(data, error):
 def test_source_over_the_pixel_limit_is_refused_before_decoding():
     data = images.jpeg((100, 100))
     with pytest.raises(ImageTooLarge) as caught:
-        convert(data, ConvertOptions(), PipelineSettings(max_source_pixels=9_999))
+        convert(data, ConvertOptions(), pipeline_settings(max_source_pixels=9_999))
     assert caught.value.status == 422
     assert "MAX_SOURCE_PIXELS" in caught.value.message
 
@@ -112,17 +113,19 @@ def test_memory_budget_counts_each_formats_measured_peak(fmt, mode, refused):
     # 2000x2000 = 4 MP: 15 MiB of RGB pixels; the PNG RGB peak (x1.3) fits 24 MiB, RGBA (x2.3) and WebP
     # (x4) do not; JPEG is drafted to 1/8 for the 200 px output.
     data = images.encode(Image.new(mode, (2000, 2000), "red"), fmt)
-    settings = PipelineSettings(max_decode_bytes=24 * 1024 * 1024)
+    settings = pipeline_settings(max_decode_bytes=24 * 1024 * 1024)
     if refused:
         with pytest.raises(ImageTooLarge, match="MAX_DECODE_MB"):
             convert(data, ConvertOptions(width=200), settings)
     else:
-        assert convert(data, ConvertOptions(width=200), settings).width == 200
+        assert convert(data, ConvertOptions(width=200), settings).rendition.width == 200
 
 
 def test_encode_time_estimate_refuses_hopeless_outputs():
-    settings = PipelineSettings(max_encode_seconds=1.0)
+    settings = pipeline_settings(max_encode_seconds=1.0)
     with pytest.raises(ImageTooLarge) as caught:
         convert(images.jpeg((64, 48)), ConvertOptions(format="avif", width=4096, enlarge=True), settings)
     assert caught.value.code == "output_too_large"
-    assert convert(images.jpeg((64, 48)), ConvertOptions(format="avif", width=256, enlarge=True), settings)
+    assert convert(
+        images.jpeg((64, 48)), ConvertOptions(format="avif", width=256, enlarge=True), settings
+    ).rendition

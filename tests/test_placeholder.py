@@ -7,7 +7,7 @@ import base64
 import pytest
 from PIL import Image
 
-from imgopt.placeholder import BASE83, make_proxy, placeholder, proxy_size
+from imgopt.imaging.describe.placeholder import BASE83, make_proxy, placeholder, proxy_size
 
 
 def pattern(size: tuple[int, int], alpha: bool) -> Image.Image:

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PIL import Image
 
 from imgopt.errors import ImageTooLarge
-from imgopt.options import ConvertOptions
-from imgopt.pipeline import PipelineSettings, convert
-from imgopt.renditions import describe, render_set
-from tests import images
-from tests.images import assert_same_image
+from imgopt.imaging.options import ConvertOptions
+from imgopt.imaging.pipeline import convert, describe, render_set
+from testing import images
+from testing.images import FILES, assert_same_image, photo
+from testing.settings import pipeline_settings
 
-SETTINGS = PipelineSettings()
-FILES = Path(__file__).parent / "files"
+SETTINGS = pipeline_settings()
 CMS = [
     (f"{fmt}-{width}", ConvertOptions(format=fmt, width=width))
     for width in (320, 768, 1200)
     for fmt in ("webp", "avif")
 ]
-
-
-def photo(size=(1600, 1200), orientation=None) -> bytes:
-    """A photo-like JPEG: smooth colour fields with grain, so every decode scale shows."""
-    field = Image.effect_noise((size[0] // 32, size[1] // 32), 64).convert("RGB")
-    image = Image.blend(field, Image.new("RGB", field.size, (30, 140, 200)), 0.4).resize(size, Image.BICUBIC)
-    grain = Image.merge("RGB", [Image.effect_noise(size, 8)] * 3)
-    image = Image.blend(image, grain, 0.2)
-    params = {"quality": 90}
-    if orientation:
-        exif = Image.Exif()
-        exif[images.ORIENTATION] = orientation
-        params["exif"] = exif.tobytes()
-    return images.encode(image, "JPEG", **params)
 
 
 def cmyk_jpeg_without_profile() -> bytes:
@@ -45,7 +28,7 @@ def assert_matches_convert(data: bytes, requests) -> None:
     result = render_set(data, requests, SETTINGS)
     assert [rendition.name for rendition in result.renditions] == [name for name, _ in requests]
     for rendition, (_name, options) in zip(result.renditions, requests, strict=True):
-        single = convert(data, options, SETTINGS)
+        single = convert(data, options, SETTINGS).rendition
         assert (rendition.width, rendition.height, rendition.frames) == (
             single.width,
             single.height,
@@ -145,7 +128,7 @@ def test_the_placeholder_colour_is_the_images_colour():
 
 def test_the_memory_budget_counts_every_rendition():
     data = images.png((1000, 1000))
-    settings = PipelineSettings(max_decode_bytes=12 * 1024 * 1024)  # one 1000x1000 output fits, four do not
+    settings = pipeline_settings(max_decode_bytes=12 * 1024 * 1024)  # one 1000x1000 output fits, four do not
     one = [("a", ConvertOptions(width=1000))]
     assert render_set(data, one, settings).renditions
     with pytest.raises(ImageTooLarge, match="MAX_DECODE_MB"):
@@ -153,7 +136,7 @@ def test_the_memory_budget_counts_every_rendition():
 
 
 def test_the_encode_time_budget_counts_every_rendition():
-    settings = PipelineSettings(max_encode_seconds=0.6)
+    settings = pipeline_settings(max_encode_seconds=0.6)
     one = [("a", ConvertOptions(format="avif", width=1500, enlarge=True))]  # 1500x1125 at 4 MP/s: 0.42 s
     assert render_set(images.jpeg(), one, settings).renditions
     with pytest.raises(ImageTooLarge) as caught:

@@ -12,9 +12,13 @@ from PIL import Image
 
 from imgopt import create_app
 from imgopt.config import Settings
-from tests import images
-from tests.conftest import TOKEN
-from tests.test_renditions import FILES, photo
+from testing import images
+from testing.http import assert_json_error, post
+from testing.images import FILES, photo
+from testing.server import TOKEN
+
+# Each test here talks to a real gunicorn (pytest -m 'not live' leaves them out).
+pytestmark = pytest.mark.live
 
 CMS = [
     {"name": f"{fmt}-{width}", "format": fmt, "width": width}
@@ -23,31 +27,12 @@ CMS = [
 ]
 
 
-def post(server, route, data, headers=None, **fields):
-    return requests.post(
-        f"{server.url}{route}",
-        headers=server.headers() if headers is None else headers,
-        files={"file": ("upload.bin", data)},
-        data={key: value if isinstance(value, str) else json.dumps(value) for key, value in fields.items()},
-        timeout=60,
-    )
-
-
 def convert_fields(item: dict) -> dict:
     return {
         key: str(value).lower() if isinstance(value, bool) else str(value)
         for key, value in item.items()
         if key != "name"
     }
-
-
-def assert_json_error(response, status, code):
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/json"
-    error = response.json()["error"]
-    assert error["code"] == code
-    assert error["request_id"] == response.headers["X-Request-Id"]
-    return error["message"]
 
 
 SETS = {
@@ -193,8 +178,8 @@ def test_the_summed_budgets_refuse_a_set_each_item_of_which_fits(live_server, it
 
 @pytest.fixture
 def opened(monkeypatch):
-    """Record every time the rendition module opens the upload."""
-    from imgopt import renditions
+    """Record every time the pipeline opens the upload."""
+    from imgopt.imaging import pipeline as renditions
 
     calls = []
     real = renditions.open_image

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from imgopt.errors import BadRequest, PayloadTooLarge
-from imgopt.uploads import boundary_of, parse_multipart, read_body
+from imgopt.http.uploads import boundary_of, parse_multipart, read_body
 
 B = b"XyZ"
 

@@ -6,16 +6,16 @@ import json
 
 import pytest
 
-from imgopt.errors import BadRequest, InvalidOption
-from imgopt.options import ConvertOptions
-from imgopt.variants import InvalidVariants, parse_variants
+from imgopt.errors import BadRequest, InvalidOption, InvalidVariants
+from imgopt.http.forms import parse_variants
+from imgopt.imaging.options import ConvertOptions
 
 
 def parse(variants, **defaults):
     form = {key: str(value) for key, value in defaults.items()}
     if variants is not None:
         form["variants"] = variants if isinstance(variants, str) else json.dumps(variants)
-    return parse_variants(form, max_variants=16, default_quality=80, max_dimension=4096)
+    return parse_variants(form, max_variants=16, max_dimension=4096)
 
 
 def test_items_keep_their_order_and_names():

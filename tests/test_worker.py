@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from imgopt import worker
+from imgopt.server import worker
 
 
 class FakeWorker:

@@ -1,0 +1,53 @@
+"""WSGI middleware that keeps callers from seeing reset connections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+CHUNK = 256 * 1024
+
+
+# Set in the environ when reading the body timed out: the client is stalled, so there is nothing to drain.
+BODY_TIMED_OUT = "imgopt.body_timed_out"
+
+
+class DrainUnreadBody:
+    """Read and discard whatever request body the app left unread, before the response goes out.
+
+    A sync gunicorn worker closes the socket after each response. If the client is still sending (a 413 or
+    401 answered before the body was read), closing with unread bytes makes the kernel send a RST, and
+    curl (Laravel's transport) reports "connection reset" instead of our JSON error. Draining first lets the
+    client finish sending and then read the answer. Bodies claiming more than ``max_drain_bytes`` are not
+    drained: for those a reset is the cheaper outcome.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], max_drain_bytes: int) -> None:
+        self.app = app
+        self.max_drain_bytes = max_drain_bytes
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        response = self.app(environ, start_response)
+        self.drain(environ)
+        return response
+
+    def drain(self, environ: dict[str, Any]) -> None:
+        """Consume the rest of wsgi.input, up to the cap."""
+        try:
+            claimed = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return
+        if claimed > self.max_drain_bytes or environ.get(BODY_TIMED_OUT):
+            return
+        stream = environ.get("wsgi.input")
+        if stream is None:
+            return
+        budget = self.max_drain_bytes
+        try:
+            while budget > 0:
+                chunk = stream.read(min(CHUNK, budget))
+                if not chunk:
+                    return
+                budget -= len(chunk)
+        except (OSError, ValueError):  # includes a client that stalls while we drain: TimeoutError
+            return

@@ -1,0 +1,227 @@
+"""The gunicorn worker's life: drain the queue on SIGTERM, give memory back, retire when too large.
+
+A sync worker, subclassed: on SIGTERM gunicorn's own worker finishes its request and exits, and the
+connections the kernel had already accepted into the listen backlog are reset when the last copy of the
+listening socket closes. ``DrainingSyncWorker`` answers them first. ``after_request`` runs after every
+response has been sent (gunicorn's ``post_request`` hook), so its work never delays a caller.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import functools
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from gunicorn import util
+from gunicorn.workers.sync import SyncWorker
+
+from imgopt.server.environ import DRAINING
+
+# Seconds kept back from gunicorn's graceful_timeout, so a drained worker exits before the master kills it.
+DRAIN_MARGIN = 2.0
+
+
+# A worker that has waited this long without a request, and is this far above its starting RSS, returns
+# freed heap to the system. Under load the next request arrives within milliseconds, so this never runs.
+IDLE_SECONDS = 0.25
+IDLE_TRIM_ABOVE_MIB = 8
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """What a worker is told by the service's settings; gunicorn.conf.py's post_fork passes it in once."""
+
+    # Seconds a client socket may wait for data (BODY_READ_TIMEOUT).
+    client_timeout: float | None = None
+    # Trim freed heap after a request when RSS is this far above the start (TRIM_ABOVE_MB; 0 never).
+    trim_above_mib: int = 0
+    # Retire the worker after a request that leaves RSS above this (MAX_WORKER_RSS_MB; 0 never).
+    max_rss_mib: int = 0
+
+
+class DrainingSyncWorker(SyncWorker):
+    """A sync worker that, told to stop, answers every connection already queued before it exits; and whose
+    client sockets time out, so a client that stops sending frees the worker instead of holding it.
+
+    Settings arrive in one way: ``configure`` (from gunicorn.conf.py's post_fork). The four gunicorn methods
+    overridden here (``wait``, ``accept``, ``handle_exit``, ``run``) are why setup.cfg pins gunicorn to the
+    minor release the tests run on.
+    """
+
+    stop_requested_at: float | None = None
+    worker_settings: WorkerSettings = WorkerSettings()
+    # RSS once ready (``record_start``); growth above it is what trimming returns.
+    start_rss_mib: float = 0.0
+
+    def configure(self, settings: WorkerSettings) -> None:
+        """Take the worker's settings (called once, in the forked worker, before it serves)."""
+        self.worker_settings = settings
+
+    def record_start(self) -> None:
+        """Remember the RSS of the ready worker (gunicorn's post_worker_init)."""
+        self.start_rss_mib = rss_mib()
+
+    def after_request(self) -> None:
+        """After each response is sent (gunicorn's post_request): trim and retire as the settings say."""
+        after_request(
+            self,
+            trim_above_mib=self.worker_settings.trim_above_mib,
+            max_rss_mib=self.worker_settings.max_rss_mib,
+            start_rss_mib=self.start_rss_mib,
+        )
+
+    def wait(self, timeout: float) -> Any:
+        """No connection is waiting. If none comes within IDLE_SECONDS, give back freed heap first: trimming
+        costs the next requests page faults, which a busy worker should not pay, and an idle one can."""
+        if not self.start_rss_mib or rss_mib() <= self.start_rss_mib + IDLE_TRIM_ABOVE_MIB:
+            return super().wait(timeout)
+        ready = super().wait(min(timeout, IDLE_SECONDS))
+        if not ready:
+            trim_heap()
+        return ready
+
+    def accept(self, listener: Any) -> None:
+        """Accept one connection and answer it, with the client timeout on its socket."""
+        client, address = listener.accept()
+        self.serve(listener, client, address)
+
+    def serve(self, listener: Any, client: Any, address: Any) -> None:
+        """Answer one accepted connection."""
+        client.setblocking(True)
+        client.settimeout(self.worker_settings.client_timeout)
+        util.close_on_exec(client)
+        self.handle(listener, client, address)
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """SIGTERM: finish the request in hand (as gunicorn does), then drain instead of leaving."""
+        if self.stop_requested_at is None:
+            self.stop_requested_at = time.monotonic()
+        super().handle_exit(sig, frame)
+
+    def run(self) -> None:
+        """Serve as a sync worker; when stopped by SIGTERM, answer what is queued, then exit."""
+        super().run()
+        if self.stop_requested_at is not None:
+            self.drain()
+
+    def drain(self) -> None:
+        """Accept and answer, without waiting for new arrivals, until the backlog is empty or time is up."""
+        deadline = self.stop_requested_at + max(0.0, self.cfg.graceful_timeout - DRAIN_MARGIN)
+        self.wsgi = mark_draining(self.wsgi)
+        answered = 0
+        while time.monotonic() < deadline:
+            accepted = False
+            for listener in self.sockets:
+                try:
+                    listener.setblocking(False)
+                    client, address = listener.accept()
+                except OSError as error:
+                    if error.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.ECONNABORTED, errno.EBADF):
+                        continue
+                    raise
+                accepted = True
+                answered += 1
+                self.notify()
+                self.serve(listener, client, address)
+            if not accepted:
+                break
+        if answered:
+            self.log.info(
+                "drained %s queued connection(s) before exiting", answered, extra={"drained": answered}
+            )
+
+
+def mark_draining(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    """Wrap the WSGI app so every request it serves while draining knows it."""
+
+    def draining_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ[DRAINING] = True
+        return app(environ, start_response)
+
+    return draining_app
+
+
+def after_request(worker: Any, *, trim_above_mib: int, max_rss_mib: int, start_rss_mib: float) -> None:
+    """After a response: give freed heap back if the worker has grown, and retire it if it is too large.
+
+    ``trim_above_mib``: trim when RSS exceeds the worker's starting RSS by this much (0: never).
+    ``max_rss_mib``: above this RSS, even after trimming, the worker exits gracefully and gunicorn starts a
+    fresh one (0: never).
+    """
+    rss = rss_mib()
+    if trim_above_mib and rss > start_rss_mib + trim_above_mib and trim_heap():
+        trimmed = rss_mib()
+        worker.log.debug(
+            "returned freed heap to the system: RSS %.0f -> %.0f MiB",
+            rss,
+            trimmed,
+            extra={"rss_mib_before": round(rss, 1), "rss_mib": round(trimmed, 1)},
+        )
+        rss = trimmed
+    if max_rss_mib and rss > max_rss_mib and worker.alive:
+        worker.alive = False
+        worker.log.warning(
+            "worker RSS %.0f MiB is over MAX_WORKER_RSS_MB=%d: restarting it after this request",
+            rss,
+            max_rss_mib,
+            extra={"rss_mib": round(rss, 1), "max_worker_rss_mb": max_rss_mib},
+        )
+
+
+def rss_mib() -> float:
+    """This process's resident set size in MiB (from /proc; 0 where there is none)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def trim_heap() -> bool:
+    """Return freed heap to the operating system (glibc's malloc_trim); False where there is no glibc."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+# mallopt's parameter number for the most malloc arenas (glibc's malloc.h).
+M_ARENA_MAX = -8
+
+
+def limit_malloc_arenas(arenas: int) -> bool:
+    """Let glibc's malloc use at most ``arenas`` arenas; False where there is no glibc.
+
+    Every thread that allocates (libheif's, the AV1 encoders') otherwise gets an arena of its own, whose
+    freed memory a worker keeps. Call it before any thread starts: arenas that exist stay.
+    """
+    libc = _libc()
+    if libc is None or not hasattr(libc, "mallopt"):
+        return False
+    return bool(libc.mallopt(M_ARENA_MAX, arenas))
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c"))
+    except (OSError, TypeError):
+        return None
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    libc = _libc()
+    function = getattr(libc, "malloc_trim", None) if libc is not None else None
+    if function is None:
+        return None
+    function.argtypes = [ctypes.c_size_t]
+    function.restype = ctypes.c_int
+    return function
