@@ -175,10 +175,11 @@ def render_set(
             check_output_size(item.plan, item.options)
         groups = _decode_groups(data, header, wanted, survey.orientation, describe)
         _check_budgets(survey, groups[0].size, wanted, settings)
-
-    making = _Making(data, survey, settings, notes, [None] * len(wanted))
-    for group in groups:
-        making.render(group)
+        making = _Making(data, survey, settings, notes, [None] * len(wanted))
+        for group in groups:
+            # Formats without reduced decoding have one group, decoded from the header's own image: reading
+            # the orientation of a PNG may already have decoded it (its EXIF can follow the pixels).
+            making.render(group, header if header.format not in DRAFT_FORMATS else None)
     facts = SourceFacts(
         format=survey.format.lower(),
         width=survey.upright_size[0],
@@ -293,8 +294,9 @@ class _Making:
     placeholder: Placeholder | None = None
     has_alpha: bool | None = None
 
-    def render(self, group: _DecodeGroup) -> None:
-        """Decode once at the group's scale and make every rendition in it.
+    def render(self, group: _DecodeGroup, opened: Image.Image | None = None) -> None:
+        """Decode once at the group's scale (from ``opened`` when given, else a fresh open of the upload) and
+        make every rendition in it.
 
         Renditions that share a geometry share one resize and colour conversion. Geometries go smallest
         first and a rendition is encoded as soon as its last frame is made; for a still image the decode is
@@ -307,7 +309,7 @@ class _Making:
         still = group.frame_count == 1
         orientation = self.survey.orientation
         cmyk_profile = self.settings.cmyk_profile
-        with open_image(self.data) as source:
+        with opened or open_image(self.data) as source:
             apply_draft(source, group.box, orientation)
             profile = source.info.get("icc_profile")
             decoded_upright = oriented_size(source.size, orientation)
