@@ -12,6 +12,7 @@ import yaml
 
 from imgopt.errors import ERROR_CODES, HTTP_STATUS_CODES, ImgoptError, InvalidOption
 from imgopt.imaging.options import OPTION_FIELDS
+from imgopt.server.protocol_errors import PROTOCOL_ERRORS
 
 ROOT = Path(__file__).parent.parent
 SOURCES = sorted((ROOT / "imgopt").rglob("*.py"))
@@ -19,8 +20,10 @@ SOURCES = sorted((ROOT / "imgopt").rglob("*.py"))
 
 def codes_in_source() -> set[str]:
     """Codes the service can produce: ``code=...`` arguments, ``code = ...`` class attributes, the HTTP map,
-    the literal codes the error handlers answer with, and ``invalid_<field>`` for every option field."""
+    the literal codes the error handlers answer with, ``invalid_<field>`` for every option field, and the
+    codes the worker answers gunicorn's parse errors with."""
     found = {f"invalid_{field}" for field in OPTION_FIELDS} | set(HTTP_STATUS_CODES.values())
+    found |= {code for _kind, code in PROTOCOL_ERRORS}
     for path in SOURCES:
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):

@@ -24,7 +24,7 @@ ALLOWED_LAYERS = {
     "config": {"imaging"},
     "errors": set(),
     "imaging": {"imaging", "errors"},
-    "server": {"server"},
+    "server": {"server", "errors"},
 }
 ALLOWED_LIBRARIES = {
     "http": {"flask", "werkzeug"},

@@ -67,9 +67,12 @@ def _items(raw: str | None, max_variants: int) -> list[dict[str, Any]]:
         msg = 'send a \'variants\' field: a JSON array of objects such as [{"name": "w320", "width": 320}]'
         raise InvalidVariants(msg)
     try:
-        items = json.loads(raw)
+        items = json.loads(raw, object_pairs_hook=_unique_keys)
     except ValueError as error:
         msg = f"'variants' is not valid JSON: {error}"
+        raise InvalidVariants(msg) from None
+    except RecursionError:
+        msg = "'variants' is nested too deeply to parse; send a flat array of objects"
         raise InvalidVariants(msg) from None
     if not isinstance(items, list) or not items:
         msg = "'variants' must be a non-empty JSON array of objects"
@@ -80,6 +83,17 @@ def _items(raw: str | None, max_variants: int) -> list[dict[str, Any]]:
     return items
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object that names a key once; a repeated key is ambiguous, so it is refused."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            msg = f"the key {key[:40]!r} appears twice in one object"
+            raise ValueError(msg)
+        result[key] = value
+    return result
+
+
 def _name(item: object, position: int, seen: set[str]) -> str:
     """The item's validated, unique name; also checks that the item is an object with known fields."""
     if not isinstance(item, dict):
@@ -87,7 +101,7 @@ def _name(item: object, position: int, seen: set[str]) -> str:
         raise InvalidVariants(msg)
     name = item.get("name")
     if not isinstance(name, str) or not NAME.fullmatch(name):
-        shown = json.dumps(name)[:80]
+        shown = _shown(name)[:80]
         msg = f"variants[{position}] needs a 'name' of 1-64 characters from A-Z a-z 0-9 . _ -, got {shown}"
         raise InvalidVariants(msg)
     if name in seen:
@@ -107,12 +121,19 @@ def _name(item: object, position: int, seen: set[str]) -> str:
 LIST_FIELDS = ("crop", "focus")
 
 
+def _shown(value: object) -> str:
+    """A JSON value for a message: scalars as JSON, containers by kind (they may nest thousands deep)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return json.dumps(value)[:80]
+    return f"a JSON {'array' if isinstance(value, list) else 'object'}"
+
+
 def _as_text(name: str, key: str, value: object) -> str:
     """A JSON value as the form text /convert would receive for it ([1, 2, 3, 4] for crop is "1,2,3,4")."""
     if key in LIST_FIELDS and isinstance(value, list):
         if all(isinstance(item, int | float) and not isinstance(item, bool) for item in value):
             return ",".join(_as_text(name, key, item) for item in value)
-        value = "[" + ", ".join(map(str, value)) + "]"  # reported by the field's own check
+        value = "[" + ", ".join(map(_shown, value[:8])) + "]"  # reported by the field's own check
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

@@ -49,5 +49,5 @@ class DrainUnreadBody:
                 if not chunk:
                     return
                 budget -= len(chunk)
-        except (OSError, ValueError):  # includes a client that stalls while we drain: TimeoutError
+        except Exception:  # a stalled client (TimeoutError), a gone one, or framing the reader refuses
             return

@@ -93,6 +93,10 @@ def read_body(
     except TimeoutError:
         msg = "the upload stalled (no data for BODY_READ_TIMEOUT seconds) or was too slow; send it again"
         raise RequestTimeout(msg) from None
+    except Exception as error:  # the server's body reader refused the framing (a bad chunk size, say)
+        text = str(error).strip() or type(error).__name__
+        msg = f"the request body's framing is malformed: {text}"[:200]
+        raise BadRequest(msg, code="malformed_request") from None
     if len(body) > max_bytes:
         raise _too_large(max_bytes)
     if content_length is not None and len(body) < content_length:

@@ -21,6 +21,7 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers.sync import SyncWorker
 
+from imgopt.server import protocol_errors
 from imgopt.server.environ import DRAINING
 
 # Seconds kept back from gunicorn's graceful_timeout, so a drained worker exits before the master kills it.
@@ -49,9 +50,11 @@ class DrainingSyncWorker(SyncWorker):
     """A sync worker that, told to stop, answers every connection already queued before it exits; and whose
     client sockets time out, so a client that stops sending frees the worker instead of holding it.
 
-    Settings arrive in one way: ``configure`` (from gunicorn.conf.py's post_fork). The four gunicorn methods
-    overridden here (``wait``, ``accept``, ``handle_exit``, ``run``) are why setup.cfg pins gunicorn to the
-    minor release the tests run on.
+    Requests gunicorn cannot parse are answered in the service's JSON error shape (``handle_error``).
+
+    Settings arrive in one way: ``configure`` (from gunicorn.conf.py's post_fork). The five gunicorn methods
+    overridden here (``wait``, ``accept``, ``handle_exit``, ``run``, ``handle_error``) are why setup.cfg pins
+    gunicorn to the minor release the tests run on.
     """
 
     stop_requested_at: float | None = None
@@ -97,6 +100,21 @@ class DrainingSyncWorker(SyncWorker):
         client.settimeout(self.worker_settings.client_timeout)
         util.close_on_exec(client)
         self.handle(listener, client, address)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """Answer an error gunicorn raised on this connection (a malformed request line, headers or chunked
+        body; a bug escaping the app) with the service's JSON error, logged in one line."""
+        status, code, response = protocol_errors.error_response(exc)
+        if code == "internal_error":
+            self.log.exception("error handling a request", extra={"error_code": code})
+        else:
+            self.log.warning(
+                "refused a malformed request: %s", exc, extra={"error_code": code, "status": status}
+            )
+        try:
+            util.write_nonblock(client, response)
+        except Exception:  # the client has gone; there is nobody to tell
+            self.log.debug("could not send the error response")
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         """SIGTERM: finish the request in hand (as gunicorn does), then drain instead of leaving."""
