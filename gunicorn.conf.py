@@ -126,8 +126,11 @@ def post_fork(server, worker):
         health_responder.close_in_child()
     worker.configure(
         WorkerSettings(
-            # A client socket that sends nothing for BODY_READ_TIMEOUT frees the worker.
+            # A client socket that sends nothing for BODY_READ_TIMEOUT frees the worker; the head must be in
+            # within HEADER_READ_TIMEOUT and the response out within SEND_TIMEOUT (imgopt/server/phases.py).
             client_timeout=settings.body_read_timeout,
+            header_timeout=settings.header_read_timeout,
+            send_timeout=settings.send_timeout,
             trim_above_mib=settings.trim_above_mb,
             max_rss_mib=settings.max_worker_rss_mb,
         )
@@ -137,6 +140,11 @@ def post_fork(server, worker):
 def post_worker_init(worker):
     """Remember the worker's RSS once it is ready: growth above it is what trimming gives back."""
     worker.record_start()
+
+
+def pre_request(worker, req):
+    """The request head is parsed: its deadline stops and the worker beats its heartbeat."""
+    worker.head_received()
 
 
 def post_request(worker, req, environ, resp):

@@ -38,7 +38,7 @@ def curl_413(server: LiveServer, expect: str, big: Path) -> str:
     )  # fmt: skip
     body, status = completed.stdout.rsplit("\n", 1)
     code = json.loads(body)["error"]["code"]
-    return f"| 11 MiB via curl ({expect}) | {status} | {code}, curl exit {completed.returncode} |"
+    return f"| 41 MiB via curl ({expect}) | {status} | {code}, curl exit {completed.returncode} |"
 
 
 def main() -> None:
@@ -76,7 +76,7 @@ def main() -> None:
         for label, response in rows:
             print(f"| {label} | {response.status_code} | {outcome(response)} |")
         big = Path(tmp) / "big.bin"
-        big.write_bytes(os.urandom(11 * 1024 * 1024))
+        big.write_bytes(os.urandom(41 * 1024 * 1024))
         for expect in ("Expect: 100-continue", "Expect:"):
             print(curl_413(server, expect, big))
         stop_gunicorn(server)

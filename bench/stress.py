@@ -21,8 +21,9 @@ from pathlib import Path
 import requests
 from PIL import Image, ImageDraw
 
+from bench import overload
 from testing.http import post
-from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
+from testing.server import ROOT, LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
 
 def noise_jpeg(size: tuple[int, int], quality: int = 90) -> bytes:
@@ -277,7 +278,7 @@ def soak(server: LiveServer, total: int) -> dict:
     }
 
 
-SECTIONS = ("flood", "probes", "worst", "soak", "lifecycle")
+SECTIONS = ("flood", "probes", "worst", "soak", "lifecycle", "slow", "overload", "upload")
 
 
 # The memory targets of a worker's life (one worker, MAX_REQUESTS=0), MiB above its starting RSS.
@@ -305,6 +306,38 @@ def lifecycle(corpus: Path | None, before: Path | None) -> dict:
         "third pass <= baseline + 96": third - baseline <= LIFECYCLE_TARGETS["third_pass"],
     }
     return report
+
+
+def slow_clients(tmp: Path, args, section) -> None:
+    """Slow and vanished clients (bench/overload.py): each slow phase, a burst of impatient callers before
+    (``--before``) and now with and without MAX_QUEUED_PER_WORKER, and the largest default upload's peak
+    memory."""
+    if "slow" in args.only:
+        server = start_gunicorn(tmp / "slow", WEB_CONCURRENCY="2", LOG_LEVEL="warning")
+        try:
+            section("slow", lambda: overload.slow_clients(server))
+        finally:
+            stop_gunicorn(server)
+
+    def burst() -> dict:
+        runs = []
+        if args.before:
+            runs.append(overload.overload(tmp, args.before, "before", {}, seconds=30, clients=80))
+        for limit in overload.QUEUE_LIMITS:
+            env = {"MAX_QUEUED_PER_WORKER": str(limit)}
+            label = f"MAX_QUEUED_PER_WORKER={limit}"
+            runs.append(overload.overload(tmp, ROOT, label, env, seconds=30, clients=80))
+        return {"runs": runs}
+
+    section("overload", burst)
+
+    def upload() -> dict:
+        runs = [overload.upload_memory(tmp, ROOT, "now")]
+        if args.before:
+            runs.insert(0, overload.upload_memory(tmp, args.before, "before"))
+        return {"runs": runs}
+
+    section("upload", upload)
 
 
 def main() -> None:
@@ -343,6 +376,7 @@ def main() -> None:
             stop_gunicorn(server)
         corpus = args.corpus if args.corpus.is_dir() else None
         section("lifecycle", lambda: lifecycle(corpus, args.before))
+        slow_clients(Path(tmp), args, section)
         if "soak" in args.only:
             server = start_gunicorn(Path(tmp) / "soak", MAX_REQUESTS="200")
             try:

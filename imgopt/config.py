@@ -127,7 +127,9 @@ class Settings:
     web_concurrency: int = _setting(
         "WEB_CONCURRENCY", 0, _int_in(0, 64), "gunicorn sync workers; 0 means one per CPU core"
     )
-    max_upload_mb: int = _setting("MAX_UPLOAD_MB", 10, _int_in(1, 200), "largest request body, MiB")
+    max_upload_mb: int = _setting(
+        "MAX_UPLOAD_MB", 40, _int_in(1, 200), "largest request body, MiB (camera originals are 10-30 MB)"
+    )
     max_source_pixels: int = _setting(
         "MAX_SOURCE_PIXELS", 50_000_000, _int_in(1), "largest source width x height (x frames)"
     )
@@ -155,11 +157,30 @@ class Settings:
         "MAX_REQUESTS", 1000, _int_in(0), "requests before a worker is recycled; 0 never"
     )
     timeout: int = _setting("TIMEOUT", 60, _int_in(5, 3600), "gunicorn worker timeout, seconds")
+    header_read_timeout: int = _setting(
+        "HEADER_READ_TIMEOUT",
+        5,
+        _int_in(1, 600),
+        "seconds from connecting until the request line and headers are in; slower clients get 408",
+    )
     body_read_timeout: int = _setting(
         "BODY_READ_TIMEOUT",
         10,
         _int_in(1, 600),
         "seconds an upload may send nothing before it gets 408 (the whole body must arrive within TIMEOUT/3)",
+    )
+    send_timeout: int = _setting(
+        "SEND_TIMEOUT",
+        10,
+        _int_in(1, 600),
+        "seconds a response may take to write; a client that stops reading is then cut off",
+    )
+    max_queued_per_worker: int = _setting(
+        "MAX_QUEUED_PER_WORKER",
+        4,
+        _int_in(0, 10_000),
+        "image requests get 503 overloaded (Retry-After: 1) while more than this many connections per worker "
+        "wait in the listen backlog; 0 never",
     )
     max_worker_rss_mb: int = _setting(
         "MAX_WORKER_RSS_MB",
@@ -217,6 +238,11 @@ class Settings:
     def workers(self) -> int:
         """Number of gunicorn workers: WEB_CONCURRENCY, or one per core."""
         return self.web_concurrency or _cpu_count()
+
+    @property
+    def max_queued(self) -> int:
+        """Connections that may wait for a worker before image requests are refused (0: no limit)."""
+        return self.max_queued_per_worker * self.workers
 
     @property
     def max_upload_bytes(self) -> int:

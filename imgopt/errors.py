@@ -63,6 +63,10 @@ ERROR_CODES: dict[str, ErrorCode] = {
     ),
     "too_many_frames": ErrorCode(422, "an animation with more than MAX_FRAMES frames"),
     "output_too_large": ErrorCode(422, "an output larger than its format allows, or too slow to encode"),
+    "client_gone": ErrorCode(499, "the client closed its connection before the work was done; none was made"),
+    "overloaded": ErrorCode(
+        503, "more requests wait than MAX_QUEUED_PER_WORKER allows; retry after Retry-After"
+    ),
     "http_error": ErrorCode(400, "any other HTTP-level refusal (the status says which)"),
     "internal_error": ErrorCode(500, "a bug; logged with a traceback and the request id"),
 }
@@ -142,6 +146,19 @@ class ImageTooLarge(UnprocessableImage):
     """The image exceeds a size limit (pixels, frames, memory or output size)."""
 
     code = "image_too_large"
+
+
+class ClientGone(ImgoptError):
+    """The client has closed its connection: whatever is left of its request is not worth making."""
+
+    code = "client_gone"
+
+
+class Overloaded(ImgoptError):
+    """More requests wait for a worker than can be answered soon; the caller should come back later."""
+
+    code = "overloaded"
+    retry_after_seconds = 1
 
 
 # Werkzeug's own HTTP errors (routing, mostly) by status, in our codes; any other status is http_error.

@@ -11,7 +11,7 @@ from imgopt.config import ConfigError, Settings, describe_settings
 
 def test_defaults_need_only_a_token():
     settings = Settings.from_env({"API_TOKEN": "t"})
-    assert (settings.host, settings.port, settings.max_upload_mb) == ("0.0.0.0", 3000, 10)
+    assert (settings.host, settings.port, settings.max_upload_mb) == ("0.0.0.0", 3000, 40)
     assert (settings.max_source_pixels, settings.max_dimension, settings.default_quality) == (
         50_000_000,
         4096,

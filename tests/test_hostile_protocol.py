@@ -30,8 +30,9 @@ class Answer:
     raw: bytes = b""
 
 
-def exchange(server, raw: bytes, *, half_close: bool = True, timeout: float = 15) -> Answer:
-    """Send ``raw`` on a fresh connection (then half-close it, so a truncated request ends); read to EOF."""
+def exchange(server, raw: bytes, *, half_close: bool = False, timeout: float = 15) -> Answer:
+    """Send ``raw`` on a fresh connection (and half-close it when asked, so a truncated request ends); read
+    to EOF. A half-closed client looks gone to the service (its FIN is queued), so only truncation uses it."""
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=timeout) as sock:
         sock.sendall(raw)
@@ -161,7 +162,7 @@ def test_framing_gunicorn_refuses_is_answered_in_json(live_server, workers_live_
 
 def test_a_refused_request_is_logged_in_one_line_without_a_traceback(live_server, workers_live_on):
     exchange(live_server, b"G@T /health HTTP/1.1\r\nHost: x\r\n\r\n")
-    lines = [line for line in live_server.log().splitlines() if "refused a malformed request" in line]
+    lines = [line for line in live_server.log().splitlines() if "refused a request" in line]
     assert lines
     entry = json.loads(lines[-1])
     assert entry["error_code"] == "malformed_request" and "traceback" not in entry
@@ -178,12 +179,12 @@ def test_a_chunk_without_its_terminator_is_a_400(live_server, workers_live_on):
     assert_json_error(exchange(live_server, raw), 400, "malformed_request")
 
 
-def test_a_truncated_chunk_is_a_400_or_a_closed_connection(live_server, workers_live_on):
+def test_a_truncated_chunk_is_a_4xx_or_a_closed_connection(live_server, workers_live_on):
     raw = request(upload_head(live_server, "Transfer-Encoding: chunked\n\n"), b"100\r\nonly ten b")
-    answer = exchange(live_server, raw)
-    if answer.status is not None:
-        assert answer.status == 400
-        assert json.loads(answer.body)["error"]["code"] in ("malformed_request", "bad_request")
+    answer = exchange(live_server, raw, half_close=True)
+    if answer.status is not None:  # the client half-closed: it may be taken for gone (499)
+        assert answer.status in (400, 499)
+        assert json.loads(answer.body)["error"]["code"] in ("malformed_request", "bad_request", "client_gone")
 
 
 def test_a_chunked_upload_with_extensions_and_trailers_converts(live_server, workers_live_on):
@@ -203,9 +204,13 @@ def test_an_invalid_chunk_extension_is_a_400(live_server, workers_live_on):
     assert json.loads(answer.body)["error"]["code"] == "malformed_request"
 
 
-def test_a_body_shorter_than_its_content_length_is_a_400(live_server, workers_live_on):
+def test_a_body_shorter_than_its_content_length_is_refused_in_json(live_server, workers_live_on):
     raw = request(upload_head(live_server, f"Content-Length: {len(BOUNDARY_BODY) + 100}\n\n"), BOUNDARY_BODY)
-    assert_json_error(exchange(live_server, raw), 400, "bad_request")
+    answer = exchange(live_server, raw, half_close=True)
+    # The body ends with the client's FIN: the service sees a client that has gone (or, racing it, a short
+    # body); without the FIN it would wait BODY_READ_TIMEOUT and answer 408.
+    assert answer.status in (400, 499), answer.raw[:300]
+    assert json.loads(answer.body)["error"]["code"] in ("bad_request", "client_gone")
 
 
 def test_http_1_0_is_answered(live_server, workers_live_on):
@@ -223,4 +228,4 @@ def test_pipelined_requests_get_the_first_answer_then_a_clean_close(live_server,
 
 
 def test_a_connection_that_sends_nothing_and_closes_gets_nothing(live_server, workers_live_on):
-    assert exchange(live_server, b"").status is None
+    assert exchange(live_server, b"", half_close=True).status is None

@@ -68,8 +68,8 @@ def test_laravel_sees_422_with_its_code(live_server, tmp_path):
     assert result["request_id"].startswith("laravel-test-")
 
 
-def test_laravel_sees_413_for_an_11_mb_upload(live_server, tmp_path):
-    result = laravel(live_server, os.urandom(11 * 1024 * 1024), tmp_path)
+def test_laravel_sees_413_for_a_41_mb_upload(live_server, tmp_path):
+    result = laravel(live_server, os.urandom(41 * 1024 * 1024), tmp_path)
     assert result["status"] == 413, result
     assert result["code"] == "payload_too_large"
 

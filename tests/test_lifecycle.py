@@ -3,6 +3,7 @@ retired when too large, and tokens rotated without a 401 window."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import signal
@@ -16,6 +17,7 @@ import requests
 from PIL import Image, ImageDraw
 
 from testing import images
+from testing.http import multipart
 from testing.images import photo
 from testing.server import TOKEN, memory_of, start_gunicorn, stop_gunicorn
 
@@ -106,10 +108,37 @@ def read_response(sock: socket.socket) -> tuple[int, bytes]:
 
 @pytest.fixture
 def impatient_server(tmp_path):
-    """Two workers that wait 2 s for a silent client and 4 s (TIMEOUT/3) for a whole body."""
-    server = start_gunicorn(tmp_path, WEB_CONCURRENCY="2", BODY_READ_TIMEOUT="2", TIMEOUT="12")
+    """Two workers that give a request head 2 s, a silent upload 2 s and a whole body 4 s (TIMEOUT/3), and a
+    response 2 s to be read."""
+    server = start_gunicorn(
+        tmp_path,
+        WEB_CONCURRENCY="2",
+        HEADER_READ_TIMEOUT="2",
+        BODY_READ_TIMEOUT="2",
+        SEND_TIMEOUT="2",
+        TIMEOUT="12",
+    )
     yield server
     stop_gunicorn(server)
+
+
+# After answering, gunicorn lingers up to 2 s for the client to close (RFC 9112 9.6) before it closes the
+# socket; a slow client that never closes holds its worker that much longer.
+LINGER = 2
+
+
+def answered_meanwhile(server, slow_clients: list[socket.socket]) -> float:
+    """With every worker held by ``slow_clients``, the seconds an ordinary request takes to be answered."""
+    time.sleep(0.3)
+    started = time.monotonic()
+    assert post(server, images.jpeg((320, 240)), timeout=30).status_code == 200
+    return time.monotonic() - started
+
+
+def assert_408_json(answer: tuple[int, bytes]) -> None:
+    status, body = answer
+    assert status == 408, body[:200]
+    assert json.loads(body)["error"]["code"] == "request_timeout"
 
 
 def test_stalled_uploads_get_408_and_an_ordinary_request_still_gets_through(impatient_server):
@@ -153,20 +182,119 @@ def test_a_trickling_upload_gets_408_within_the_whole_body_limit(impatient_serve
     assert "WORKER TIMEOUT" not in server.log()
 
 
-def test_a_client_that_stalls_in_its_request_head_frees_the_worker(impatient_server):
+def test_a_client_that_stalls_in_its_request_head_gets_408_and_frees_the_worker(impatient_server):
     server = impatient_server
     heads = []
     for _ in range(2):
         sock = connect(server)
         sock.sendall(b"POST /convert HTTP/1.1\r\nHost: x\r\n")  # and never the rest
         heads.append(sock)
-    time.sleep(0.3)
-    started = time.monotonic()
-    assert post(server, images.jpeg(), timeout=30).status_code == 200
-    assert time.monotonic() - started < 2 + 2
-    assert "WORKER TIMEOUT" not in server.log()
+    assert answered_meanwhile(server, heads) < 2 + LINGER + 1
     for sock in heads:
+        assert_408_json(read_response(sock))
+    assert "WORKER TIMEOUT" not in server.log()
+
+
+def test_a_connection_that_sends_nothing_gets_408_within_the_head_deadline(impatient_server):
+    server = impatient_server
+    started = time.monotonic()
+    silent = [connect(server) for _ in range(2)]
+    assert answered_meanwhile(server, silent) < 2 + LINGER + 1
+    for sock in silent:
+        assert_408_json(read_response(sock))
+    assert time.monotonic() - started < 2 + LINGER + 1
+    assert "WORKER TIMEOUT" not in server.log()
+
+
+def test_a_head_trickled_a_line_a_second_gets_408_at_the_head_deadline(impatient_server):
+    server = impatient_server
+    clients = [connect(server) for _ in range(2)]
+    started = time.monotonic()
+    answers: list[tuple[int, bytes]] = []
+    readers = [threading.Thread(target=lambda s=sock: answers.append(read_response(s))) for sock in clients]
+    for reader in readers:
+        reader.start()
+    for sock in clients:
+        sock.sendall(b"POST /convert HTTP/1.1\r\n")
+    for line in range(8):  # one header line a second never leaves a read waiting for BODY_READ_TIMEOUT
+        if not any(reader.is_alive() for reader in readers):
+            break
+        for sock in clients:
+            with contextlib.suppress(OSError):
+                sock.sendall(f"X-Line-{line}: {line}\r\n".encode())
+        time.sleep(1)
+    for reader in readers:
+        reader.join(timeout=10)
+    assert len(answers) == 2
+    for answer in answers:
+        assert_408_json(answer)
+    assert time.monotonic() - started < 2 + LINGER + 1
+    assert "WORKER TIMEOUT" not in server.log()
+
+
+def test_a_client_that_does_not_read_its_response_is_cut_off_at_the_send_deadline(impatient_server):
+    server = impatient_server
+    # A set of large lossless renditions: megabytes of JSON, far more than the client's tiny receive buffer.
+    noise = images.encode(Image.effect_noise((1024, 768), 90).convert("RGB"), "PNG")
+    fields = {
+        "variants": json.dumps([{"name": f"v{i}", "format": "png", "width": 1024 - i} for i in range(4)])
+    }
+    body, content_type = multipart(noise, fields)
+    host = server.url.removeprefix("http://")
+    head = (
+        f"POST /variants HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {server.token}\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    sleepers = []
+    for _ in range(2):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(tuple(connect_address(server)))
+        sock.sendall(head + body)  # and never read the answer
+        sleepers.append(sock)
+    time.sleep(1.5)  # both workers are converting, then writing into full buffers
+    started = time.monotonic()
+    assert post(server, images.jpeg((320, 240)), timeout=30).status_code == 200
+    assert time.monotonic() - started < 2 + 4  # SEND_TIMEOUT, plus a conversion still in flight
+    assert "WORKER TIMEOUT" not in server.log()
+    for sock in sleepers:
         sock.close()
+
+
+def test_a_client_that_left_gets_no_conversion(impatient_server):
+    server = impatient_server
+    data = images.encode(Image.effect_noise((2400, 1800), 90).convert("RGB"), "PNG")
+    body, content_type = multipart(data, {"format": "avif"})
+    host = server.url.removeprefix("http://")
+    head = (
+        f"POST /convert HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {server.token}\r\n"
+        f"X-Request-Id: gone-client-1\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    blockers = [connect(server) for _ in range(2)]  # both workers busy with silent heads for ~2 s
+    for sock in blockers:
+        sock.sendall(b"GET /health HTTP/1.1\r\n")
+    gone = connect(server)
+    gone.sendall(head + body)
+    gone.close()  # gives up while its request still waits in the queue
+    deadline = time.monotonic() + 15
+    line = None
+    while time.monotonic() < deadline and line is None:
+        line = next(
+            (entry for entry in log_entries(server) if entry.get("request_id") == "gone-client-1"), None
+        )
+        time.sleep(0.2)
+    assert line is not None, server.log()[-2000:]
+    assert line["status"] == 499 and line["error_code"] == "client_gone"
+    assert "pipeline_ms" not in line  # nothing was decoded or encoded
+    metrics = requests.get(f"{server.url}/metrics", headers=server.headers(), timeout=5).text
+    assert 'imgopt_rejections_total{code="client_gone"} 1.0' in metrics
+    for sock in blockers:
+        sock.close()
+
+
+def connect_address(server) -> tuple[str, int]:
+    host, port = server.url.removeprefix("http://").split(":")
+    return host, int(port)
 
 
 # --- memory -----------------------------------------------------------------------------------------------

@@ -63,10 +63,10 @@ def test_auth_failures_over_http(live_server, headers):
     assert response.json()["error"]["code"] == "unauthorized"
 
 
-def test_a_nine_megabyte_upload_is_accepted(live_server):
-    noise = Image.frombytes("RGB", (1750, 1750), os.urandom(1750 * 1750 * 3))
-    data = images.encode(noise, "PNG", compress_level=0)
-    assert 9_000_000 < len(data) < 10 * 1024 * 1024 - 1024
+def test_a_camera_original_of_30_megabytes_is_accepted(live_server):
+    # A 45 MP full-frame camera JPEG is 20-30 MB: the default MAX_UPLOAD_MB (40) takes it.
+    data = images.encode(Image.effect_noise((6000, 4500), 120).convert("RGB"), "JPEG", quality=97)
+    assert 30 * 1024 * 1024 < len(data) < 40 * 1024 * 1024 - 1024
     response = post(live_server, data, width=400)
     assert response.status_code == 200, response.text
     assert response.headers["X-Image-Width"] == "400"
@@ -76,7 +76,7 @@ def test_a_nine_megabyte_upload_is_accepted(live_server):
 @pytest.mark.parametrize("expect", ["Expect: 100-continue", "Expect:"], ids=["with-expect", "without-expect"])
 def test_oversized_upload_gets_413_through_curl(live_server, tmp_path, expect):
     big = tmp_path / "big.bin"
-    big.write_bytes(os.urandom(11 * 1024 * 1024))
+    big.write_bytes(os.urandom(41 * 1024 * 1024))
     completed = subprocess.run(
         [
             CURL, "--silent", "--show-error", "--max-time", "30",

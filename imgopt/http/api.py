@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, jsonify
 
+from imgopt.http.admission import admit, client_has_gone
 from imgopt.http.auth import require_token
 from imgopt.http.bodies import rendition_set_body
 from imgopt.http.forms import parse_options, parse_variants
@@ -16,6 +17,12 @@ from imgopt.http.uploads import read_upload
 from imgopt.imaging import pipeline
 
 bp = Blueprint("api", __name__)
+bp.before_request(admit)
+
+
+def still_wanted() -> bool:
+    """Asked by the pipeline between decodes and renditions: is the client still there to receive them?"""
+    return not client_has_gone()
 
 
 @bp.post("/convert")
@@ -27,7 +34,7 @@ def convert() -> Response:
     options = parse_options(fields, max_dimension=state.settings.max_dimension)
     facts.output_format = options.format
     started = time.perf_counter()
-    result = pipeline.convert(data, options, state.pipeline)
+    result = pipeline.convert(data, options, state.pipeline, still_wanted=still_wanted)
     output = result.rendition
     facts.record_source(result, elapsed_ms(started))
     facts.record_single(output)
@@ -54,7 +61,7 @@ def variants() -> Response:
     )
     facts.variants = len(requests)
     started = time.perf_counter()
-    result = pipeline.render_set(data, requests, state.pipeline)
+    result = pipeline.render_set(data, requests, state.pipeline, still_wanted=still_wanted)
     facts.record_source(result, elapsed_ms(started))
     facts.record_set(result)
     state.metrics.count_outputs("/variants", result.renditions)

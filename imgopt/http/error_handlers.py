@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from imgopt.errors import HTTP_STATUS_CODES, ImgoptError, Unauthorized
+from imgopt.errors import HTTP_STATUS_CODES, ImgoptError, Overloaded, Unauthorized
 from imgopt.http.request_facts import request_facts
 
 logger = logging.getLogger("imgopt.views")
@@ -24,7 +24,10 @@ def register_error_handlers(app: Flask) -> None:
 
 def domain_error(error: ImgoptError) -> Response:
     """Every domain error becomes the same JSON shape with its status."""
-    return error_response(error.status, error.code, error.message, auth=isinstance(error, Unauthorized))
+    response = error_response(error.status, error.code, error.message, auth=isinstance(error, Unauthorized))
+    if isinstance(error, Overloaded):
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response
 
 
 def http_error(error: HTTPException) -> Response:

@@ -8,8 +8,8 @@ from typing import Any
 CHUNK = 256 * 1024
 
 
-# Set in the environ when reading the body timed out: the client is stalled, so there is nothing to drain.
-BODY_TIMED_OUT = "imgopt.body_timed_out"
+# Set in the environ when the client is stalled (reading the body timed out) or gone: nothing to drain.
+NOTHING_TO_DRAIN = "imgopt.nothing_to_drain"
 
 
 class DrainUnreadBody:
@@ -37,7 +37,7 @@ class DrainUnreadBody:
             claimed = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return
-        if claimed > self.max_drain_bytes or environ.get(BODY_TIMED_OUT):
+        if claimed > self.max_drain_bytes or environ.get(NOTHING_TO_DRAIN):
             return
         stream = environ.get("wsgi.input")
         if stream is None:

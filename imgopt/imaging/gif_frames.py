@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def count_gif_frames(data: bytes, stop_after: int) -> int:
+def count_gif_frames(data: bytes | bytearray | memoryview, stop_after: int) -> int:
     """Count the image descriptors in a GIF by walking its blocks, without decoding any pixels.
 
     Pillow's ``n_frames`` decodes every frame to find the next one, which is exactly the work a frame

@@ -18,13 +18,14 @@ single conversion would need, plus the encoded outputs held for the response.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from PIL import Image
 
-from imgopt.errors import InvalidOption
+from imgopt.errors import ClientGone, InvalidOption
 from imgopt.imaging import geometry
+from imgopt.imaging.buffer import Buffer
 from imgopt.imaging.codecs import MEDIA_TYPES, Frame
 from imgopt.imaging.colour import to_srgb
 from imgopt.imaging.describe.facts import SourceFacts, has_transparency
@@ -55,6 +56,9 @@ __all__ = [
     "describe",
     "render_set",
 ]
+
+# Asked between the expensive steps: is anyone still waiting for the result?
+StillWanted = Callable[[], bool] | None
 
 # The box the placeholder's decode must cover: JPEG is decoded at 1/8 for it.
 PLACEHOLDER_BOX = (PROXY_SIDE, PROXY_SIDE)
@@ -101,12 +105,14 @@ class RenditionSet:
         return only
 
 
-def convert(data: bytes, options: ConvertOptions, settings: PipelineSettings) -> RenditionSet:
+def convert(
+    data: Buffer, options: ConvertOptions, settings: PipelineSettings, *, still_wanted: StillWanted = None
+) -> RenditionSet:
     """/convert: a set of one unnamed rendition, without the placeholder work."""
-    return render_set(data, [("", options)], settings, describe=False)
+    return render_set(data, [("", options)], settings, describe=False, still_wanted=still_wanted)
 
 
-def describe(data: bytes, settings: PipelineSettings) -> RenditionSet:
+def describe(data: Buffer, settings: PipelineSettings) -> RenditionSet:
     """/info: the source's facts and placeholder alone, decoding no more than the placeholder needs."""
     return render_set(data, (), settings)
 
@@ -153,14 +159,18 @@ class _DecodeGroup:
 
 
 def render_set(
-    data: bytes,
+    data: Buffer,
     requests: Sequence[tuple[str, ConvertOptions]],
     settings: PipelineSettings,
     *,
     describe: bool = True,
+    still_wanted: StillWanted = None,
 ) -> RenditionSet:
     """Make every requested (name, options) rendition of one upload; with ``describe``, also the source's
-    transparency and placeholder (a small decode of their own when no rendition is that small)."""
+    transparency and placeholder (a small decode of their own when no rendition is that small).
+
+    ``still_wanted`` is asked before each decode and each encode; once it says no, ClientGone is raised
+    and nothing more is made."""
     notes: list[str] = []
     requests = [(name, with_default_quality(options, settings.default_quality)) for name, options in requests]
     with open_image(data) as header:
@@ -175,7 +185,7 @@ def render_set(
             check_output_size(item.plan, item.options)
         groups = _decode_groups(data, header, wanted, survey.orientation, describe)
         _check_budgets(survey, groups[0].size, wanted, settings)
-        making = _Making(data, survey, settings, notes, [None] * len(wanted))
+        making = _Making(data, survey, settings, notes, [None] * len(wanted), still_wanted)
         for group in groups:
             # Formats without reduced decoding have one group, decoded from the header's own image: reading
             # the orientation of a PNG may already have decoded it (its EXIF can follow the pixels).
@@ -199,7 +209,7 @@ def render_set(
 
 def _survey(
     header: Image.Image,
-    data: bytes,
+    data: Buffer,
     requests: Sequence[tuple[str, ConvertOptions]],
     settings: PipelineSettings,
     *,
@@ -249,7 +259,7 @@ def _check_budgets(
 
 
 def _decode_groups(
-    data: bytes, header: Image.Image, wanted: list[_Wanted], orientation: int, describe: bool
+    data: Buffer, header: Image.Image, wanted: list[_Wanted], orientation: int, describe: bool
 ) -> list[_DecodeGroup]:
     """Group the renditions (and the placeholder) by the size their decode has, largest first.
 
@@ -272,7 +282,7 @@ def _decode_groups(
 
 
 def _decoded_size(
-    data: bytes, header: Image.Image, box: tuple[int, int], orientation: int
+    data: Buffer, header: Image.Image, box: tuple[int, int], orientation: int
 ) -> tuple[int, int]:
     """The size a decode that must cover ``box`` (upright pixels) has; only JPEG and HEIF decode smaller."""
     if header.format not in DRAFT_FORMATS:
@@ -286,13 +296,20 @@ def _decoded_size(
 class _Making:
     """The state of one set while its decode groups are rendered."""
 
-    data: bytes
+    data: Buffer
     survey: _Survey
     settings: PipelineSettings
     notes: list[str]
     results: list[Rendition | None]
+    still_wanted: StillWanted = None
     placeholder: Placeholder | None = None
     has_alpha: bool | None = None
+
+    def check_still_wanted(self) -> None:
+        """Raise ClientGone when nobody waits for what is being made."""
+        if self.still_wanted is not None and not self.still_wanted():
+            msg = "the client closed the connection; the rest of the request was not made"
+            raise ClientGone(msg)
 
     def render(self, group: _DecodeGroup, opened: Image.Image | None = None) -> None:
         """Decode once at the group's scale (from ``opened`` when given, else a fresh open of the upload) and
@@ -306,6 +323,7 @@ class _Making:
         by_plan: dict[Geometry, list[_Wanted]] = {}
         for item in sorted(group.wanted, key=lambda item: item.plan.canvas[0] * item.plan.canvas[1]):
             by_plan.setdefault(item.plan, []).append(item)
+        self.check_still_wanted()
         still = group.frame_count == 1
         orientation = self.survey.orientation
         cmyk_profile = self.settings.cmyk_profile
@@ -343,6 +361,7 @@ class _Making:
                     for item, frame in zip(live, frames, strict=True):
                         item.frames.append(Frame(frame, duration))
                         if frame_index == item.frame_count - 1:
+                            self.check_still_wanted()
                             self.results[item.index] = _encode(item, final, loop_count(source), self.settings)
                             item.frames.clear()
                     del frames

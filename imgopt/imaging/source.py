@@ -7,12 +7,12 @@ decode must still cover.
 from __future__ import annotations
 
 import functools
-import io
 from collections.abc import Iterator
 
 from PIL import Image, UnidentifiedImageError
 
 from imgopt.errors import ImageTooLarge, UnprocessableImage, UnsupportedFormat
+from imgopt.imaging.buffer import Buffer, open_buffer
 from imgopt.imaging.gif_frames import count_gif_frames
 from imgopt.imaging.settings import PipelineSettings
 
@@ -55,14 +55,15 @@ def register_plugins() -> None:
     AvifImagePlugin.DEFAULT_MAX_THREADS = 1
 
 
-def open_image(data: bytes) -> Image.Image:
-    """Identify the format from the bytes and read the header only; raise 415 for anything else."""
+def open_image(data: Buffer) -> Image.Image:
+    """Identify the format from the bytes and read the header only; raise 415 for anything else. ``data`` may
+    be any buffer (the upload is a memoryview into the request body); it is never copied."""
     register_plugins()
     if not data:
         msg = "the file is empty"
         raise UnsupportedFormat(msg)
     try:
-        return Image.open(io.BytesIO(data), formats=ALLOWED_INPUTS)
+        return Image.open(open_buffer(data), formats=ALLOWED_INPUTS)
     except UnidentifiedImageError:
         msg = "the file is not an image in a supported format (JPEG, PNG, GIF, WebP, AVIF, HEIF, TIFF, BMP)"
         raise UnsupportedFormat(msg) from None
@@ -74,7 +75,7 @@ def open_image(data: bytes) -> Image.Image:
         raise UnprocessableImage(msg) from None
 
 
-def count_frames(source: Image.Image, data: bytes, animated: bool, settings: PipelineSettings) -> int:
+def count_frames(source: Image.Image, data: Buffer, animated: bool, settings: PipelineSettings) -> int:
     """How many frames we will decode: 1 unless the source is an animation and the caller wants it."""
     if not animated or source.format not in ANIMATED_INPUTS:
         return 1

@@ -14,9 +14,11 @@ from http import HTTPStatus
 from gunicorn.http import errors as gerrors
 
 from imgopt.errors import ERROR_CODES
+from imgopt.server.phases import HeaderTimeout
 
 # gunicorn's parse errors by what the caller did; the first matching class wins.
 PROTOCOL_ERRORS: tuple[tuple[type[BaseException], str], ...] = (
+    (HeaderTimeout, "request_timeout"),
     (gerrors.LimitRequestLine, "request_line_too_long"),
     (gerrors.LimitRequestHeaders, "headers_too_large"),
     (gerrors.ExpectationFailed, "expectation_failed"),
@@ -57,6 +59,8 @@ def describe(error: BaseException, code: str) -> str:
     if code == "internal_error":
         return "an unexpected error occurred; it has been logged"
     text = str(error).strip() or type(error).__name__
+    if code == "request_timeout":
+        return f"{text}; send it again"
     return f"the request could not be parsed: {text}"[:200]
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers.sync import SyncWorker
 
-from imgopt.server import protocol_errors
+from imgopt.server import phases, protocol_errors
 from imgopt.server.environ import DRAINING
 
 # Seconds kept back from gunicorn's graceful_timeout, so a drained worker exits before the master kills it.
@@ -40,6 +40,10 @@ class WorkerSettings:
 
     # Seconds a client socket may wait for data (BODY_READ_TIMEOUT).
     client_timeout: float | None = None
+    # Seconds from accept until the request head is parsed (HEADER_READ_TIMEOUT; 0 never).
+    header_timeout: float = 0
+    # Seconds the whole response may take to write (SEND_TIMEOUT; 0: only the per-write socket timeout).
+    send_timeout: float = 0
     # Trim freed heap after a request when RSS is this far above the start (TRIM_ABOVE_MB; 0 never).
     trim_above_mib: int = 0
     # Retire the worker after a request that leaves RSS above this (MAX_WORKER_RSS_MB; 0 never).
@@ -50,7 +54,9 @@ class DrainingSyncWorker(SyncWorker):
     """A sync worker that, told to stop, answers every connection already queued before it exits; and whose
     client sockets time out, so a client that stops sending frees the worker instead of holding it.
 
-    Requests gunicorn cannot parse are answered in the service's JSON error shape (``handle_error``).
+    Requests gunicorn cannot parse, and heads that do not arrive within HEADER_READ_TIMEOUT, are answered in
+    the service's JSON error shape (``handle_error``); every phase of a request has a bound
+    (imgopt/server/phases.py).
 
     Settings arrive in one way: ``configure`` (from gunicorn.conf.py's post_fork). The five gunicorn methods
     overridden here (``wait``, ``accept``, ``handle_exit``, ``run``, ``handle_error``) are why setup.cfg pins
@@ -95,11 +101,21 @@ class DrainingSyncWorker(SyncWorker):
         self.serve(listener, client, address)
 
     def serve(self, listener: Any, client: Any, address: Any) -> None:
-        """Answer one accepted connection."""
+        """Answer one accepted connection; its head must arrive within HEADER_READ_TIMEOUT."""
         client.setblocking(True)
         client.settimeout(self.worker_settings.client_timeout)
         util.close_on_exec(client)
-        self.handle(listener, client, address)
+        phases.arm_header_deadline(self.worker_settings.header_timeout)
+        try:
+            self.handle(listener, client, address)
+        finally:
+            phases.disarm_header_deadline()
+
+    def head_received(self) -> None:
+        """gunicorn has parsed the request head (its pre_request hook): stop the head's clock, beat the
+        heartbeat, so the body and the conversion have their whole shares of TIMEOUT."""
+        phases.disarm_header_deadline()
+        self.notify()
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         """Answer an error gunicorn raised on this connection (a malformed request line, headers or chunked
@@ -108,9 +124,7 @@ class DrainingSyncWorker(SyncWorker):
         if code == "internal_error":
             self.log.exception("error handling a request", extra={"error_code": code})
         else:
-            self.log.warning(
-                "refused a malformed request: %s", exc, extra={"error_code": code, "status": status}
-            )
+            self.log.warning("refused a request: %s", exc, extra={"error_code": code, "status": status})
         try:
             util.write_nonblock(client, response)
         except Exception:  # the client has gone; there is nobody to tell
@@ -124,6 +138,12 @@ class DrainingSyncWorker(SyncWorker):
 
     def run(self) -> None:
         """Serve as a sync worker; when stopped by SIGTERM, answer what is queued, then exit."""
+        self.wsgi = phases.with_connection_facts(
+            self.wsgi,
+            heartbeat=self.notify,
+            listeners=self.sockets,
+            send_timeout=self.worker_settings.send_timeout,
+        )
         super().run()
         if self.stop_requested_at is not None:
             self.drain()

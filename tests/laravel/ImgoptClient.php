@@ -196,12 +196,23 @@ final class ImgoptClient
             ->accept('image/*, application/json')
             ->timeout($this->timeout)
             ->withOptions(['connect_timeout' => 5])
-            // Conversions are idempotent: retry a closed connection, a stalled upload (408) or a 503,
-            // never another 4xx.
+            // Conversions are idempotent: retry a refused or reset connection, a stalled upload (408) or
+            // a 503 (after its Retry-After), never another 4xx. Our own timeout is not retried at once:
+            // imgopt drops work for callers who left, and the queue retries the job with backoff.
             ->retry($this->tries, 250, function ($exception) {
-                return $exception instanceof ConnectionException
-                    || ($exception instanceof RequestException
-                        && in_array($exception->response->status(), [408, 503], true));
+                if ($exception instanceof ConnectionException) {
+                    return ! str_contains($exception->getMessage(), 'cURL error 28');
+                }
+                if (! $exception instanceof RequestException) {
+                    return false;
+                }
+                $status = $exception->response->status();
+                if ($status === 503) {
+                    $wait = (int) $exception->response->header('Retry-After');
+                    usleep(max(0, $wait * 1000000 - 250000));
+                }
+
+                return in_array($status, [408, 503], true);
             })
             ->attach('file', $contents, 'upload');
         if ($requestId !== null) {
