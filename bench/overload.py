@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import tempfile
 import threading
@@ -110,7 +111,9 @@ def _phase(server: LiveServer, behave) -> dict:
 def slow_clients(server: LiveServer) -> dict:
     """Each phase a slow client controls, with its bound and what it got."""
     small_body, small_type = multipart(images.jpeg((320, 240)), {"width": "100"})
-    noise = images.encode(Image.effect_noise((1600, 1200), 90).convert("RGB"), "PNG")
+    # Incompressible pixels as lossless PNG: a ~30 MB JSON answer, far more than the kernel's socket buffers
+    # hold, so the worker really waits on the client that does not read it.
+    noise = images.encode(Image.frombytes("RGB", (1600, 1200), os.urandom(1600 * 1200 * 3)), "PNG")
     variants = [{"name": f"v{i}", "format": "png", "width": 1600 - i} for i in range(4)]
     big_body, big_type = multipart(noise, {"variants": json.dumps(variants)})
 

@@ -7,7 +7,7 @@ import os
 from flask import Flask
 
 from imgopt.config import ConfigError, Settings
-from imgopt.http import api, ops
+from imgopt.http import api, ops, playground
 from imgopt.http.error_handlers import register_error_handlers
 from imgopt.http.hooks import register_hooks
 from imgopt.http.middleware import DrainUnreadBody
@@ -30,12 +30,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         raise ConfigError(msg)
     configure_logging(settings.log_level)
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.json.sort_keys = False
     app.extensions["imgopt"] = state
     register_hooks(app)
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
+    if settings.playground:
+        app.register_blueprint(playground.bp)
     app.wsgi_app = DrainUnreadBody(app.wsgi_app, max_drain_bytes=4 * settings.max_upload_bytes)  # type: ignore[method-assign]
     return app

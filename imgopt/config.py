@@ -198,6 +198,12 @@ class Settings:
         "LOG_LEVEL", "info", _one_of("debug", "info", "warning", "error", "critical"), "log threshold"
     )
 
+    playground: bool = _setting(
+        "PLAYGROUND",
+        False,
+        _boolean,
+        "serve the playground page on GET / (local development; make run's .env turns it on)",
+    )
     metrics_public: bool = _setting(
         "METRICS_PUBLIC", False, _boolean, "serve GET /metrics without the bearer token"
     )

@@ -182,3 +182,18 @@ def colourful(size=(64, 64)) -> Image.Image:
     image = Image.new("RGB", size)
     image.putdata([(x * 4, 250 - y * 3, 40 + (x + y) * 2) for y in range(size[1]) for x in range(size[0])])
     return image
+
+
+def scene(size: tuple[int, int] = (2400, 1600)) -> bytes:
+    """A photo-like JPEG with something to look at: a sky-to-ground gradient, a sun and hills, with grain."""
+    width, height = size
+    sky = Image.linear_gradient("L").resize(size).point(lambda value: 90 + value // 2)
+    image = Image.merge("RGB", (sky.point(lambda v: v // 2), sky.point(lambda v: v * 3 // 4), sky))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((width * 0.62, height * 0.12, width * 0.78, height * 0.36), fill=(250, 200, 80))
+    for index, colour in enumerate(((60, 120, 60), (40, 95, 45), (30, 70, 35))):
+        top = height * (0.55 + 0.12 * index)
+        ridge = [(0, top), (width * 0.35, top - height * 0.15), (width, top + height * 0.05)]
+        draw.polygon([(0, height), *ridge, (width, height)], fill=colour)
+    grain = Image.merge("RGB", [Image.effect_noise(size, 10)] * 3)
+    return encode(Image.blend(image, grain, 0.08), "JPEG", quality=90)

@@ -80,6 +80,9 @@ def _rendition(rendition: Rendition) -> dict[str, Any]:
         "bytes": len(rendition.data),
         "quality": rendition.quality,
         "score": rendition.score,
+        # The part of the upright source it shows, [left, top, right, bottom] in source pixels (a crop or a
+        # cover window); null when it shows all of it.
+        "region": [round(edge, 2) for edge in rendition.crop_box] if rendition.crop_box else None,
         "data": Base64String(rendition.data),
     }
 

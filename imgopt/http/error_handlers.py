@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from imgopt.errors import HTTP_STATUS_CODES, ImgoptError, Overloaded, Unauthorized
@@ -36,7 +36,8 @@ def http_error(error: HTTPException) -> Response:
     code = HTTP_STATUS_CODES.get(status, "http_error")
     message = error.description or error.name
     if status == 404:
-        message = f"there is no {request.path}; the routes are {ROUTES}"
+        page = ", GET / (the playground)" if "playground" in current_app.blueprints else ""
+        message = f"there is no {request.path}; the routes are {ROUTES}{page}"
     elif status == 405:
         message = f"{request.method} is not allowed on {request.path}"
     response = error_response(status, code, message)

@@ -99,11 +99,11 @@ function drawWindows() {
   svg.setAttribute("preserveAspectRatio", "none");
   const seen = new Set();
   for (const rendition of state.renditions) {
-    if (!rendition.crop) continue;
-    const key = rendition.crop.join(",");
+    if (!rendition.region) continue;
+    const key = rendition.region.join(",");
     if (seen.has(key)) continue;
     seen.add(key);
-    const [left, top, right, bottom] = rendition.crop;
+    const [left, top, right, bottom] = rendition.region;
     const rect = document.createElementNS("http://www.w3.org/2000/svg", "rect");
     Object.entries({ x: left, y: top, width: right - left, height: bottom - top }).forEach(([k, v]) => rect.setAttribute(k, v));
     rect.setAttribute("stroke", `hsl(${(seen.size * 67) % 360} 90% 45%)`);
