@@ -74,6 +74,16 @@ def _answer(sock: socket.socket) -> str:
     try:
         return f"{status} {json.loads(body)['error']['code']}"
     except (ValueError, KeyError):
+        length = next(
+            (
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length")
+            ),
+            None,
+        )
+        if length is not None and len(body) < length:
+            return f"{status}, cut off after {len(body)} of {length} bytes"
         return f"{status} ({len(body)} bytes)"
 
 

@@ -128,9 +128,14 @@ def start_gunicorn(work_dir: Path, root: Path = ROOT, **overrides: str) -> LiveS
 
 def stop_gunicorn(server: LiveServer) -> None:
     """Stop gunicorn gracefully, then firmly."""
-    server.process.terminate()
+    stop_process(server.process, grace_seconds=20)
+
+
+def stop_process(process: subprocess.Popen, grace_seconds: float) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within ``grace_seconds``."""
+    process.terminate()
     try:
-        server.process.wait(timeout=20)
+        process.wait(timeout=grace_seconds)
     except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+        process.kill()
+        process.wait()

@@ -232,6 +232,23 @@ def test_a_head_trickled_a_line_a_second_gets_408_at_the_head_deadline(impatient
     assert "WORKER TIMEOUT" not in server.log()
 
 
+def test_the_head_deadline_passing_while_an_answered_connection_closes_leaves_the_worker_alive(
+    impatient_server,
+):
+    server = impatient_server
+    before = set(server.worker_pids())
+    sock = connect(server)
+    sock.sendall(b"G@T")
+    time.sleep(1.5)  # the 400 goes out at 1.5 s; gunicorn then lingers past the 2 s deadline for our close
+    sock.sendall(b" /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    status, _body = read_response(sock)
+    assert status == 400
+    time.sleep(1.5)
+    assert post(server, images.jpeg((64, 48)), timeout=30).status_code == 200
+    assert before <= set(server.worker_pids()), "a worker died"
+    assert '"level":"error"' not in server.log()
+
+
 def test_a_client_that_does_not_read_its_response_is_cut_off_at_the_send_deadline(impatient_server):
     server = impatient_server
     # A set of large lossless renditions: megabytes of JSON, far more than the client's tiny receive buffer.

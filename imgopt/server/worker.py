@@ -108,6 +108,10 @@ class DrainingSyncWorker(SyncWorker):
         phases.arm_header_deadline(self.worker_settings.header_timeout)
         try:
             self.handle(listener, client, address)
+        except phases.HeaderTimeout:
+            # The deadline passed while gunicorn lingered closing a connection it had already answered (an
+            # unparseable head): nothing is left to say, and the worker must not die of it.
+            self.log.debug("header deadline passed while closing an answered connection")
         finally:
             phases.disarm_header_deadline()
 
