@@ -19,6 +19,24 @@ class ErrorCode:
     meaning: str
 
 
+# Every form field that shapes an output, in the order the docs list them; each has its invalid_<field> code.
+# Declared here, with the codes, and re-exported by imgopt.imaging.options (imaging imports errors, not back).
+OPTION_FIELDS = (
+    "format",
+    "quality",
+    "width",
+    "height",
+    "fit",
+    "enlarge",
+    "lossless",
+    "animated",
+    "crop",
+    "gravity",
+    "focus",
+    "target",
+)
+
+
 def _invalid(field: str) -> ErrorCode:
     return ErrorCode(400, f"the {field} field's value is outside its allowed set")
 
@@ -28,23 +46,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "not_multipart": ErrorCode(400, "the body is not multipart/form-data with a boundary"),
     "missing_file": ErrorCode(400, "no 'file' part, or 'file' sent as a text field"),
     "empty_file": ErrorCode(400, "the 'file' part has no bytes"),
-    **{
-        f"invalid_{field}": _invalid(field)
-        for field in (
-            "format",
-            "quality",
-            "target",
-            "width",
-            "height",
-            "fit",
-            "enlarge",
-            "lossless",
-            "animated",
-            "crop",
-            "gravity",
-            "focus",
-        )
-    },
+    **{f"invalid_{field}": _invalid(field) for field in OPTION_FIELDS},
     "malformed_request": ErrorCode(400, "HTTP framing that cannot be parsed: request line, headers, chunks"),
     "invalid_variants": ErrorCode(400, "the variants field is missing or malformed"),
     "too_many_variants": ErrorCode(400, "variants lists more renditions than MAX_VARIANTS"),

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+# The fields that shape an output, declared with their error codes (imgopt/errors.py).
+from imgopt.errors import OPTION_FIELDS  # noqa: F401  (re-exported: callers read it from here)
+
 OUTPUT_FORMATS = ("webp", "avif", "jpeg", "png", "auto")
 # Formats quality=auto can search, and the ones format=auto chooses between.
 LOSSY_FORMATS = ("webp", "avif", "jpeg")
@@ -25,21 +28,6 @@ GRAVITIES = (
     "southeast",
     "southwest",
     "smart",
-)
-# Every field that shapes an output, in the order the docs list them.
-OPTION_FIELDS = (
-    "format",
-    "quality",
-    "width",
-    "height",
-    "fit",
-    "enlarge",
-    "lossless",
-    "animated",
-    "crop",
-    "gravity",
-    "focus",
-    "target",
 )
 
 
