@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import io
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageStat
 
 from imgopt.imaging.describe.placeholder import BASE83, make_proxy, placeholder, proxy_size
 
@@ -107,3 +108,27 @@ def test_the_proxy_of_a_transparent_image_is_premultiplied():
     assert proxy.size == (32, 32)
     assert proxy.getpixel((15, 10)) == (0, 255, 0, 255)
     assert proxy.getpixel((20, 10))[3] == 0
+
+
+@pytest.mark.parametrize("alpha", [False, True], ids=["opaque", "transparent"])
+def test_the_data_uri_is_a_tiny_webp_any_browser_decodes(alpha):
+    proxy = pattern((32, 24), alpha)
+    uri = placeholder(proxy).data_uri
+    prefix = "data:image/webp;base64,"
+    assert uri.startswith(prefix)
+    assert len(uri) <= 600
+    image = Image.open(io.BytesIO(base64.b64decode(uri[len(prefix) :])))
+    assert image.format == "WEBP"
+    assert image.size == (20, 15)
+    assert ("A" in image.getbands()) is alpha
+    # It looks like the proxy: the mean colours agree within a few levels.
+    ours = ImageStat.Stat(image.convert("RGB")).mean
+    theirs = ImageStat.Stat(proxy.convert("RGB").resize(image.size, Image.Resampling.BOX)).mean
+    assert max(abs(a - b) for a, b in zip(ours, theirs, strict=True)) < 12
+
+
+def test_the_data_uri_of_an_opaque_rgba_proxy_has_no_alpha_channel():
+    proxy = pattern((32, 24), False).convert("RGBA")
+    uri = placeholder(proxy).data_uri
+    image = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert image.mode == "RGB"

@@ -100,6 +100,7 @@ def test_the_page_makes_the_cms_set_and_shows_the_bytes_the_api_returns(playgrou
     facts = page.evaluate("document.querySelector('#facts').textContent")
     assert "2400 x 1600" in facts
     assert page.evaluate("document.querySelector('#ph-thumbhash').width") > 0
+    assert page.wait_for("document.querySelector('#ph-datauri').naturalWidth") == 20  # the browser decoded it
     page.screenshot(screenshots / "playground-desktop.png")
     assert (screenshots / "playground-desktop.png").stat().st_size > 10_000
     print(f"desktop run: {time.monotonic() - started:.1f} s")

@@ -103,7 +103,7 @@ def test_info_describes_an_upload(live_server):
         "animated": False,
         "has_alpha": False,
     }
-    assert set(body["placeholder"]) == {"color", "blurhash", "thumbhash"}
+    assert set(body["placeholder"]) == {"color", "blurhash", "thumbhash", "data_uri"}
     assert body["placeholder"]["color"].startswith("#") and len(body["placeholder"]["color"]) == 7
     assert len(body["placeholder"]["blurhash"]) == 28  # 4 x 3 components
     assert base64.b64decode(body["placeholder"]["thumbhash"])

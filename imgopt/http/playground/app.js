@@ -61,6 +61,8 @@ function showFacts(info) {
   $("#ph-color").style.background = placeholder.color;
   paintBlurhash($("#ph-blurhash"), placeholder.blurhash, source.width / source.height);
   paintThumbhash($("#ph-thumbhash"), placeholder.thumbhash);
+  $("#ph-datauri").src = placeholder.data_uri;
+  $("#ph-datauri").title = `${placeholder.data_uri.length} bytes`;
   $("#source").hidden = false;
   $("#settings").hidden = false;
 }

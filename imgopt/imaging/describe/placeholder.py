@@ -9,6 +9,7 @@ evanw/thumbhash), so any of their decoders renders our strings.
 from __future__ import annotations
 
 import base64
+import io
 import math
 from dataclasses import dataclass
 from operator import mul
@@ -21,6 +22,13 @@ PROXY_SIDE = 32
 
 
 BLURHASH_COMPONENTS = (4, 3)
+
+
+# The data: URI placeholder is a WebP this many pixels on its longest side, at these qualities: on the corpus
+# photos 170-260 bytes (a transparent 2048x1536 PNG: ~540), 0.1-0.4 ms to encode.
+DATA_URI_SIDE = 20
+DATA_URI_QUALITY = 50
+DATA_URI_ALPHA_QUALITY = 30
 
 
 # Below this a DCT term is rounding noise of a term that is zero (a flat channel), and is taken as zero.
@@ -37,6 +45,9 @@ class Placeholder:
     color: str
     blurhash: str
     thumbhash: str
+    # A tiny WebP as a data: URI: any browser paints it without JavaScript (next/image's blurDataURL, a CSS
+    # background).
+    data_uri: str
 
 
 def proxy_size(size: tuple[int, int], side: int = PROXY_SIDE) -> tuple[int, int]:
@@ -54,7 +65,7 @@ def make_proxy(image: Image.Image) -> Image.Image:
 
 
 def placeholder(proxy: Image.Image) -> Placeholder:
-    """Mean colour, BlurHash and ThumbHash of an sRGB proxy (RGB or RGBA)."""
+    """Mean colour, BlurHash, ThumbHash and a tiny WebP data: URI of an sRGB proxy (RGB or RGBA)."""
     width, height = proxy.size
     channels = [list(channel.tobytes()) for channel in proxy.convert("RGBA").split()]
     red, green, blue = _composited(*channels)
@@ -65,7 +76,20 @@ def placeholder(proxy: Image.Image) -> Placeholder:
         color=color,
         blurhash=blurhash(linear, width, height, *BLURHASH_COMPONENTS),
         thumbhash=base64.b64encode(thumbhash(channels, width, height)).decode("ascii"),
+        data_uri=data_uri(proxy),
     )
+
+
+def data_uri(proxy: Image.Image) -> str:
+    """The proxy, box-filtered to DATA_URI_SIDE, as a WebP data: URI; with an alpha channel only when some
+    pixel is not opaque."""
+    image = proxy.convert("RGBA")
+    if image.getchannel("A").getextrema()[0] == 255:
+        image = image.convert("RGB")
+    small = image.resize(proxy_size(image.size, DATA_URI_SIDE), Image.Resampling.BOX)
+    buffer = io.BytesIO()
+    small.save(buffer, "WEBP", quality=DATA_URI_QUALITY, alpha_quality=DATA_URI_ALPHA_QUALITY, method=4)
+    return "data:image/webp;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _composited(red: list[int], green: list[int], blue: list[int], alpha: list[int]) -> list[list[int]]:
