@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,6 +11,7 @@ import pytest
 import requests
 from PIL import Image
 
+from imgopt.http.hooks import log_level_of
 from testing import images
 from testing.server import start_gunicorn, stop_gunicorn
 
@@ -159,3 +161,12 @@ def test_a_set_is_logged_and_its_renditions_counted_by_format(live_server):
         {"webp": 2, "avif": 1},
     )
     assert logged["bytes_out"] == len(response.content)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "level"),
+    [(200, None, logging.INFO), (422, "image_too_large", logging.INFO), (499, "client_gone", logging.INFO),
+     (503, "overloaded", logging.WARNING), (500, "internal_error", logging.ERROR)],
+)  # fmt: skip
+def test_a_request_line_is_an_error_only_when_the_service_failed(status, code, level):
+    assert log_level_of(status, code) == level

@@ -35,9 +35,9 @@ def finish_request(response: Response) -> Response:
     """Stamp the request id on the response and write the request's log line and metrics."""
     response.headers["X-Request-Id"] = g.get("request_id", "")
     duration_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)
-    level = logging.ERROR if response.status_code >= 500 else logging.INFO
     route = request.url_rule.rule if request.url_rule else "unmatched"
     facts = request_facts()
+    level = log_level_of(response.status_code, facts.error_code)
     bytes_in = request.content_length or 0
     bytes_out = response.content_length or 0
     runtime().metrics.observe(
@@ -62,3 +62,11 @@ def finish_request(response: Response) -> Response:
         **facts.log_fields(),
     )
     return response
+
+
+def log_level_of(status: int, error_code: str | None) -> int:
+    """A request line's level: error for a failure of ours, warning for load shed on purpose (a burst of 503
+    overloaded is the service working as designed, not an alarm), info for everything else."""
+    if error_code == "overloaded":
+        return logging.WARNING
+    return logging.ERROR if status >= 500 else logging.INFO
