@@ -90,7 +90,7 @@ def same_body(route: str, fmt: str, a: bytes, b: bytes) -> bool:
 def compare(servers: tuple[LiveServer, LiveServer], route: str, data: bytes, fields: dict[str, str]) -> dict:
     answers = []
     for server in servers:
-        # post_body stamps the request id only when asked: the servers' own ids would differ
+        # Error bodies are compared by code and message: each server makes up its own request ids.
         status, body = post_body(server, route, multipart(data, fields))
         answers.append((status, body))
     (status_a, body_a), (status_b, body_b) = answers

@@ -27,6 +27,7 @@ from pathlib import Path
 import requests
 from PIL import Image
 
+from bench.sets import run_concurrently
 from testing import images
 from testing.http import multipart, post
 from testing.server import ROOT, LiveServer, memory_of, reset_peak, start_gunicorn, stop_gunicorn
@@ -196,13 +197,7 @@ def _closed_loop(server: LiveServer, clients: int, seconds: float, timeout: floa
             if response is not None and response.status_code == 503:
                 time.sleep(float(response.headers.get("Retry-After", "1")))
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
+    elapsed = run_concurrently([client] * clients)
     latencies.sort()
     return {
         "seconds": round(elapsed, 1),

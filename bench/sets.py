@@ -13,6 +13,7 @@ import json
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
@@ -23,6 +24,17 @@ from testing.server import LiveServer, memory_of
 WIDTHS = (320, 768, 1200, 1920)
 FORMATS = ("webp", "avif")
 VARIANTS = [{"name": f"{fmt}-{width}", "format": fmt, "width": width} for width in WIDTHS for fmt in FORMATS]
+
+
+def run_concurrently(targets: list[Callable[[], None]]) -> float:
+    """Run every target on a thread of its own, all at once; the wall time until the last has finished."""
+    threads = [threading.Thread(target=target) for target in targets]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
 
 
 def closed_loop(jobs: list, work, clients: int = 4) -> float:
@@ -43,16 +55,11 @@ def closed_loop(jobs: list, work, clients: int = 4) -> float:
                 with lock:
                     failures.append(repr(error))
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    seconds = run_concurrently([client] * clients)
     if failures:
         msg = f"{len(failures)} requests failed: {failures[:3]}"
         raise RuntimeError(msg)
-    return time.perf_counter() - started
+    return seconds
 
 
 def run_sets(server: LiveServer, bodies: list, reps: int) -> dict:
@@ -168,7 +175,7 @@ def info_costs(server: LiveServer, photos: list[bytes], names: list[str], reps: 
 
 def placeholder_costs(photos: list[bytes], names: list[str], reps: int = 20) -> list[dict]:
     """Per photo, in process: the proxy from the decode /info makes, and the three placeholders from it."""
-    from imgopt.imaging.describe.placeholder import PROXY_SIDE, make_proxy, placeholder
+    from imgopt.imaging.describe.placeholder import PROXY_SIDE, data_uri, make_proxy, placeholder
     from imgopt.imaging.source import open_image, read_orientation
     from imgopt.imaging.steps import upright
 
@@ -188,8 +195,20 @@ def placeholder_costs(photos: list[bytes], names: list[str], reps: int = 20) -> 
         for _ in range(reps):
             placeholder(proxy)
         hash_ms = (time.perf_counter() - started) / reps * 1000
+        uri_times = []
+        for _ in range(reps):
+            started = time.perf_counter()
+            uri = data_uri(proxy)
+            uri_times.append((time.perf_counter() - started) * 1000)
         results.append(
-            {"photo": name, "decoded": list(base.size), "proxy_ms": proxy_ms, "hashes_ms": hash_ms}
+            {
+                "photo": name,
+                "decoded": list(base.size),
+                "proxy_ms": proxy_ms,
+                "hashes_ms": hash_ms,
+                "data_uri_ms": statistics.median(uri_times),
+                "data_uri_bytes": len(uri),
+            }
         )
     return results
 
@@ -243,10 +262,19 @@ def print_report(cms: dict | None, info: list[dict], placeholders: list[dict]) -
                 "x".join(map(str, row["decoded"])),
                 f"{row['proxy_ms']:.2f}",
                 f"{row['hashes_ms']:.2f}",
+                f"{row['data_uri_ms']:.2f}",
+                row["data_uri_bytes"],
             ]
             for row in placeholders
         ]
-        header = ["photo", "decoded for the proxy", "proxy ms", "colour + BlurHash + ThumbHash ms"]
+        header = [
+            "photo",
+            "decoded for the proxy",
+            "proxy ms",
+            "colour + BlurHash + ThumbHash + data URI ms",
+            "of which data URI ms (median)",
+            "data URI bytes",
+        ]
         print("\n" + markdown_table(header, rows))
 
 

@@ -9,6 +9,7 @@ the whole run takes a few minutes on the 2-core machine.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import random
@@ -22,6 +23,7 @@ import requests
 from PIL import Image, ImageDraw
 
 from bench import overload
+from bench.sets import run_concurrently
 from testing.http import post
 from testing.server import ROOT, LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
@@ -70,13 +72,7 @@ def flood(server: LiveServer, clients: int, seconds: float) -> dict:
                     outcomes[outcome] += 1
                     latencies.append(time.monotonic() - started)
 
-    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
+    elapsed = run_concurrently([functools.partial(client, seed) for seed in range(clients)])
     return {
         "clients": clients,
         "seconds": round(elapsed, 1),

@@ -98,12 +98,11 @@ class WebSocket:
 
 
 class Page:
-    """One browser tab: DevTools commands, and the events that arrived while waiting for answers."""
+    """One browser tab, spoken to with DevTools commands (the events it sends meanwhile are not needed)."""
 
     def __init__(self, url: str) -> None:
         self.ws = WebSocket(url)
         self.next_id = 0
-        self.events: list[dict[str, Any]] = []
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         self.next_id += 1
@@ -115,7 +114,6 @@ class Page:
                     msg = f"{method}: {message['error']}"
                     raise RuntimeError(msg)
                 return message.get("result", {})
-            self.events.append(message)
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression (promises awaited)."""

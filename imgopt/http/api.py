@@ -78,7 +78,7 @@ def info() -> Response:
     state, facts = runtime(), request_facts()
     data, _fields = read_upload()
     started = time.perf_counter()
-    result = pipeline.describe(data, state.pipeline)
+    result = pipeline.describe(data, state.pipeline, still_wanted=still_wanted)
     facts.record_source(result, elapsed_ms(started))
     facts.record_set(result)
     return jsonify(source=asdict(result.source), placeholder=asdict(result.placeholder))

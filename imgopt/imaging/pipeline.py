@@ -112,9 +112,9 @@ def convert(
     return render_set(data, [("", options)], settings, describe=False, still_wanted=still_wanted)
 
 
-def describe(data: Buffer, settings: PipelineSettings) -> RenditionSet:
+def describe(data: Buffer, settings: PipelineSettings, *, still_wanted: StillWanted = None) -> RenditionSet:
     """/info: the source's facts and placeholder alone, decoding no more than the placeholder needs."""
-    return render_set(data, (), settings)
+    return render_set(data, (), settings, still_wanted=still_wanted)
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,16 @@ def _expire(_signal: int, _frame: object) -> None:
     raise HeaderTimeout
 
 
+def install_header_alarm() -> None:
+    """Make SIGALRM raise HeaderTimeout in the worker (once, before it serves; the body's own deadline in
+    imgopt/http/uploads.py borrows the signal and puts this handler back)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGALRM, _expire)
+
+
 def arm_header_deadline(seconds: float) -> None:
     """Raise HeaderTimeout in this (the worker's main) thread once ``seconds`` have passed."""
     if seconds and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGALRM, _expire)
         signal.setitimer(signal.ITIMER_REAL, seconds)
 
 

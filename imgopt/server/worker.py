@@ -142,6 +142,7 @@ class DrainingSyncWorker(SyncWorker):
 
     def run(self) -> None:
         """Serve as a sync worker; when stopped by SIGTERM, answer what is queued, then exit."""
+        phases.install_header_alarm()
         self.wsgi = phases.with_connection_facts(
             self.wsgi,
             heartbeat=self.notify,
