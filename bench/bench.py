@@ -11,7 +11,8 @@ against a centre crop, and how often the smart window agrees with libvips' atten
 (bench/autoquality.py): agreement with the reference SSIMULACRA2, consistency, bytes, time and memory.
 
     .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
-        [--only web,thumbnails,cms,info,framing,autoquality] [--examples docs/images] [--baseline CHECKOUT]
+        [--only web,thumbnails,cms,info,framing,autoquality,laravel] [--examples docs/images]
+        [--baseline CHECKOUT]
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from bench import autoquality, framing, sets
+from bench import autoquality, framing, laravel, sets
 from bench.sets import closed_loop
 from testing.http import multipart, post_body
 from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
@@ -169,7 +170,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
     parser.add_argument(
-        "--only", default="web,thumbnails,cms,info,framing,autoquality", help="comma-separated parts to run"
+        "--only",
+        default="web,thumbnails,cms,info,framing,autoquality,laravel",
+        help="comma-separated parts to run (laravel needs PHP and Debian's Laravel; --smoke leaves it out)",
     )
     parser.add_argument("--examples", type=Path, help="write before/after smart crops (PNG) to this folder")
     parser.add_argument(
@@ -208,6 +211,8 @@ def main() -> None:
             report["framing"] = framing_part(Path(tmp), photos, names, args, server_env)
     if "autoquality" in parts:
         report["autoquality"] = autoquality.run(photos, names, args.smoke)
+    if "laravel" in parts and not args.smoke:
+        report["laravel"] = laravel.run(args.corpus, args.rounds)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))

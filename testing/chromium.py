@@ -98,17 +98,32 @@ class WebSocket:
 
 
 class Page:
-    """One browser tab, spoken to with DevTools commands (the events it sends meanwhile are not needed)."""
+    """One browser tab, spoken to with DevTools commands; the events it sends meanwhile are kept for
+    take_events() (Fetch.requestPaused, when a test holds requests back)."""
 
     def __init__(self, url: str) -> None:
         self.ws = WebSocket(url)
         self.next_id = 0
+        self.events: list[dict[str, Any]] = []
+        self.kept_events: set[str] = set()
+
+    def keep_events(self, *methods: str) -> None:
+        """Keep these events (by method name) for take_events(); others are dropped as they arrive."""
+        self.kept_events.update(methods)
+
+    def take_events(self, method: str) -> list[dict[str, Any]]:
+        """The kept events of ``method`` received so far, removed from the buffer."""
+        taken = [event for event in self.events if event["method"] == method]
+        self.events = [event for event in self.events if event["method"] != method]
+        return taken
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         self.next_id += 1
         self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
         while True:
             message = json.loads(self.ws.receive())
+            if "method" in message and message["method"] in self.kept_events:
+                self.events.append(message)
             if message.get("id") == self.next_id:
                 if "error" in message:
                     msg = f"{method}: {message['error']}"

@@ -1,8 +1,9 @@
-"""The docs stay true: every curl example runs as written against the live server, and docs/laravel.md
-shows the very client class the Laravel test runs."""
+"""The docs stay true: every curl example runs as written against the live server, and the Laravel
+package's README shows PHP that parses, the config keys the package has and the command's options."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -58,7 +59,52 @@ def test_curl_examples_work_as_written(live_server, tmp_path, doc, command):
         assert completed.stdout.strip(), "an example without -o prints its answer"
 
 
-def test_laravel_doc_shows_the_tested_client():
-    tested = (ROOT / "tests/laravel/ImgoptClient.php").read_text()
-    code = tested[tested.index("namespace App\\Services\\Imgopt;") :].strip()
-    assert code in (ROOT / "docs/laravel.md").read_text()
+PHP = shutil.which("php")
+PACKAGE_README = ROOT / "clients" / "laravel" / "README.md"
+# A README snippet is a fragment: statements, a class body or an array's items. It parses as one of these.
+PHP_WRAPPINGS = (
+    "<?php\n{code}\n",
+    "<?php\nclass Snippet {{\n{code}\n}}\n",
+    "<?php\n$snippet = [\n{code}\n];\n",
+)
+
+
+def php_parses(code: str, tmp_path: Path) -> bool:
+    for index, wrapping in enumerate(PHP_WRAPPINGS):
+        path = tmp_path / f"snippet-{index}.php"
+        path.write_text(wrapping.format(code=code))
+        if subprocess.run([PHP, "-l", str(path)], capture_output=True, check=False).returncode == 0:
+            return True
+    return False
+
+
+@pytest.mark.skipif(PHP is None, reason="php is not installed (.ci/run installs php-cli)")
+def test_every_php_snippet_of_the_package_readme_parses(tmp_path):
+    blocks = re.findall(r"```php\n(.*?)```", PACKAGE_README.read_text(), re.S)
+    assert len(blocks) >= 6
+    for block in blocks:
+        assert php_parses(block, tmp_path), block
+
+
+@pytest.mark.skipif(PHP is None, reason="php is not installed (.ci/run installs php-cli)")
+def test_the_package_readme_names_every_config_key_and_command_option():
+    config = ROOT / "clients" / "laravel" / "config" / "imgopt.php"
+    keys = subprocess.run(
+        [
+            PHP,
+            "-r",
+            f"function env($k, $d = null) {{ return $d; }} echo json_encode(array_keys(require '{config}'));",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    readme = PACKAGE_README.read_text()
+    configure = readme[readme.index("## Configure") : readme.index("## Store a set")]
+    for key in json.loads(keys):
+        assert f"`{key}`" in configure, key
+    command = (ROOT / "clients/laravel/src/Console/RegenerateCommand.php").read_text()
+    options = re.findall(r"\{(--[a-z-]+)", command)
+    assert options == ["--set", "--only-missing", "--concurrency"]
+    for option in options:
+        assert option in readme[readme.index("## Regenerate") :], option

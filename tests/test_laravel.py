@@ -1,5 +1,6 @@
-"""The service as Laravel calls it: tests/laravel/convert.php drives ImgoptClient (the class in
-docs/laravel.md) through Laravel's own HTTP client against the live gunicorn."""
+"""The service as Laravel calls it: tests/laravel/convert.php and variants.php drive the package's Client
+(clients/laravel) through Laravel's own HTTP client against the live gunicorn, with no application around
+it (tests/test_laravel_package.py runs it inside one)."""
 
 from __future__ import annotations
 
@@ -114,11 +115,12 @@ def test_laravel_gets_a_rendition_set_that_matches_convert(live_server, tmp_path
     result = laravel_set(live_server, data, tmp_path, variants, {"quality": 70})
     assert result["ok"], result
     info = result["info"]
-    assert (info["format"], info["width"], info["height"], info["hasAlpha"]) == ("jpeg", 900, 1200, False)
+    assert (info["format"], info["width"], info["height"], info["has_alpha"]) == ("jpeg", 900, 1200, False)
     assert info["blurhash"] and info["thumbhash"] and info["color"].startswith("#")
-    assert info["requestId"] == "laravel-set"
-    assert {key: value for key, value in result["info_alone"].items() if key != "requestId"} == {
-        key: value for key, value in info.items() if key != "requestId"
+    assert info["data_uri"].startswith("data:image/webp;base64,")
+    assert info["request_id"] == "laravel-set"
+    assert {key: value for key, value in result["info_alone"].items() if key != "request_id"} == {
+        key: value for key, value in info.items() if key != "request_id"
     }
     assert [item["name"] for item in result["renditions"]] == list(variants)
     for item in result["renditions"]:

@@ -1,46 +1,31 @@
 <?php
 
-// Runs ImgoptClient with Laravel's HTTP client (Debian's php-illuminate-http over php-guzzlehttp-guzzle) and
-// prints what happened as one JSON object, for tests/test_laravel.py.
+// Runs the package's Client::convert() against the live service and prints what happened as one JSON
+// object, for tests/test_laravel.py.
 //
 //   php tests/laravel/convert.php URL TOKEN FILE '{"format":"webp","width":320}'
 
-require_once 'Illuminate/Http/autoload.php';
-require_once 'GuzzleHttp/autoload.php';
-require_once __DIR__.'/ImgoptClient.php';
+require_once __DIR__.'/client.php';
 
-use App\Services\Imgopt\ImgoptClient;
-use App\Services\Imgopt\ImgoptException;
-use Illuminate\Http\Client\ConnectionException;
-use Illuminate\Http\Client\Factory;
+use Imgopt\Laravel\Exceptions\ImgoptException;
+use Imgopt\Laravel\Upload;
 
 [$script, $url, $token, $file, $options] = $argv + [4 => '{}'];
 
-$client = new ImgoptClient(new Factory(), $url, $token);
-
 try {
-    $result = $client->convert(file_get_contents($file), json_decode($options, true), 'laravel-test-'.getmypid());
+    $result = imgopt_client($url, $token)->convert(Upload::fromLocalFile($file), json_decode($options, true), 'laravel-test-'.getmypid());
     echo json_encode([
         'ok' => true,
-        'content_type' => $result->contentType,
+        'content_type' => $result->mediaType,
         'width' => $result->width,
         'height' => $result->height,
         'request_id' => $result->requestId,
-        'bytes' => strlen($result->body),
+        'bytes' => strlen($result->contents),
         'quality' => $result->quality,
         'score' => $result->score,
-        'magic' => bin2hex(substr($result->body, 0, 12)),
+        'magic' => bin2hex(substr($result->contents, 0, 12)),
     ]), "\n";
 } catch (ImgoptException $error) {
-    echo json_encode([
-        'ok' => false,
-        'status' => $error->status,
-        'code' => $error->errorCode,
-        'message' => $error->getMessage(),
-        'request_id' => $error->requestId,
-        'permanent' => $error->isPermanent(),
-    ]), "\n";
-} catch (ConnectionException $error) {
-    echo json_encode(['ok' => false, 'connection_error' => $error->getMessage()]), "\n";
-    exit(2);
+    echo json_encode(imgopt_error($error)), "\n";
+    exit($error->status === null ? 2 : 0);
 }

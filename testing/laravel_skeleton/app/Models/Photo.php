@@ -1,0 +1,6 @@
+<?php
+namespace App\Models;
+class Photo extends Post
+{
+    protected $table = 'photos';
+}
