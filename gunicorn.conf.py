@@ -17,6 +17,7 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 
 from imgopt.config import ConfigError, Settings, load_env_file
 from imgopt.http.state import package_version
+from imgopt.server import cores
 from imgopt.server.health_responder import HealthResponder, worker_report
 from imgopt.server.logs import gunicorn_logconfig
 from imgopt.server.metrics import mark_worker_dead
@@ -40,6 +41,11 @@ except ConfigError as error:
     raise SystemExit(f"imgopt: {error}") from None
 
 # The application: wsgi.py loads .env and calls create_app() once.
+# Which cores the workers are using right now, in shared memory made before any worker is forked: a request
+# borrows the idle ones for its renditions (RENDITION_THREADS; imgopt/server/cores.py).
+core_ledger = cores.CoreLedger.for_workers(settings.workers)
+cores.install(core_ledger)
+
 wsgi_app = "wsgi:app"
 
 # Where to listen. HOST/PORT; 0.0.0.0:3000 inside a container, where the network is private.
@@ -119,11 +125,18 @@ def when_ready(server):
     server.log.info("health responder listening on %s:%s", settings.host, health_responder.port)
 
 
+def pre_fork(server, worker):
+    """Give the worker about to be forked its row of the core ledger."""
+    worker.core_row = core_ledger.assign()
+
+
 def post_fork(server, worker):
     """Workers do not serve the probe: close the listening socket they inherited from the master. Then give
-    the worker its settings, the one way it gets them (imgopt/server/worker.py: WorkerSettings)."""
+    the worker its settings, the one way it gets them (imgopt/server/worker.py: WorkerSettings), and its
+    row of the core ledger."""
     if health_responder is not None:
         health_responder.close_in_child()
+    core_ledger.join(worker.core_row, os.getpid())
     worker.configure(
         WorkerSettings(
             # A client socket that sends nothing for BODY_READ_TIMEOUT frees the worker; the head must be in
@@ -155,8 +168,10 @@ def post_request(worker, req, environ, resp):
 
 
 def child_exit(server, worker):
-    """A worker is gone: stop counting its live samples (its counters' totals are kept)."""
+    """A worker is gone, however it went: stop counting its live samples (its counters' totals are kept)
+    and free its row of the core ledger, so cores it had borrowed are idle again."""
     mark_worker_dead(worker.pid, _metrics_dir)
+    core_ledger.release(worker.core_row)
 
 
 def on_exit(server):

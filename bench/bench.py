@@ -11,7 +11,7 @@ against a centre crop, and how often the smart window agrees with libvips' atten
 (bench/autoquality.py): agreement with the reference SSIMULACRA2, consistency, bytes, time and memory.
 
     .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
-        [--only web,thumbnails,cms,info,framing,autoquality,laravel] [--examples docs/images]
+        [--only web,thumbnails,cms,idle,info,framing,autoquality,laravel] [--examples docs/images]
         [--baseline CHECKOUT]
 """
 
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from bench import autoquality, framing, laravel, sets
+from bench import autoquality, framing, idle, laravel, sets
 from bench.sets import closed_loop
 from testing.http import multipart, post_body
 from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
@@ -171,7 +171,7 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
     parser.add_argument(
         "--only",
-        default="web,thumbnails,cms,info,framing,autoquality,laravel",
+        default="web,thumbnails,cms,idle,info,framing,autoquality,laravel",
         help="comma-separated parts to run (laravel needs PHP and Debian's Laravel; --smoke leaves it out)",
     )
     parser.add_argument("--examples", type=Path, help="write before/after smart crops (PNG) to this folder")
@@ -207,6 +207,10 @@ def main() -> None:
             report.update(bound_mixes(Path(tmp), photos, mixes, args, server_env))
         if parts & {"cms", "info"}:
             report.update(set_mixes(Path(tmp), photos, names, args, server_env))
+        if "idle" in parts:
+            report["idle"] = idle.run(
+                Path(tmp), photos, names, paths, rounds=args.rounds, reps=args.reps, server_env=server_env
+            )
         if "framing" in parts:
             report["framing"] = framing_part(Path(tmp), photos, names, args, server_env)
     if "autoquality" in parts:

@@ -137,6 +137,13 @@ class Settings:
         "MAX_DECODE_MB", 384, _int_in(16, 16384), "largest pixel memory one conversion may need, MiB"
     )
     max_frames: int = _setting("MAX_FRAMES", 300, _int_in(1, 100_000), "most frames in an animation")
+    rendition_threads: int = _setting(
+        "RENDITION_THREADS",
+        0,
+        _int_in(0, 64),
+        "most threads one request uses, on cores no other request is using; 0 means the core count, "
+        "1 makes every rendition on the request's own thread",
+    )
     max_variants: int = _setting(
         "MAX_VARIANTS", 16, _int_in(1, 64), "most renditions one POST /variants may ask for"
     )
@@ -268,6 +275,7 @@ class Settings:
             avif_speed=self.avif_speed,
             auto_quality_target=self.auto_quality_target,
             default_quality=self.default_quality,
+            rendition_threads=self.rendition_threads or _cpu_count(),
         )
 
 

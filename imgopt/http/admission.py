@@ -42,6 +42,16 @@ def check_client_still_there() -> None:
         raise ClientGone(msg)
 
 
+def still_wanted_check() -> Callable[[], bool] | None:
+    """What the pipeline asks between its steps: is this request's client still there? Bound to the
+    request now, so the pipeline's threads, which have no request context, can ask it too. None outside
+    gunicorn, where nobody can tell."""
+    gone: Callable[[], bool] | None = request.environ.get(CLIENT_GONE)
+    if gone is None:
+        return None
+    return lambda: not gone()
+
+
 def client_has_gone() -> bool:
     """Whether the client has closed its connection (never, outside gunicorn)."""
     gone: Callable[[], bool] | None = request.environ.get(CLIENT_GONE)

@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, jsonify
 
-from imgopt.http.admission import admit, client_has_gone
+from imgopt.http.admission import admit, still_wanted_check
 from imgopt.http.auth import require_token
 from imgopt.http.bodies import rendition_set_body
 from imgopt.http.forms import parse_options, parse_variants
@@ -20,11 +20,6 @@ bp = Blueprint("api", __name__)
 bp.before_request(admit)
 
 
-def still_wanted() -> bool:
-    """Asked by the pipeline between decodes and renditions: is the client still there to receive them?"""
-    return not client_has_gone()
-
-
 @bp.post("/convert")
 @require_token
 def convert() -> Response:
@@ -34,7 +29,10 @@ def convert() -> Response:
     options = parse_options(fields, max_dimension=state.settings.max_dimension)
     facts.output_format = options.format
     started = time.perf_counter()
-    result = pipeline.convert(data, options, state.pipeline, still_wanted=still_wanted)
+    with state.cores.busy():
+        result = pipeline.convert(
+            data, options, state.pipeline, still_wanted=still_wanted_check(), borrow=state.cores.borrow
+        )
     output = result.rendition
     facts.record_source(result, elapsed_ms(started))
     facts.record_single(output)
@@ -61,7 +59,10 @@ def variants() -> Response:
     )
     facts.variants = len(requests)
     started = time.perf_counter()
-    result = pipeline.render_set(data, requests, state.pipeline, still_wanted=still_wanted)
+    with state.cores.busy():
+        result = pipeline.render_set(
+            data, requests, state.pipeline, still_wanted=still_wanted_check(), borrow=state.cores.borrow
+        )
     facts.record_source(result, elapsed_ms(started))
     facts.record_set(result)
     state.metrics.count_outputs("/variants", result.renditions)
@@ -78,7 +79,8 @@ def info() -> Response:
     state, facts = runtime(), request_facts()
     data, _fields = read_upload()
     started = time.perf_counter()
-    result = pipeline.describe(data, state.pipeline, still_wanted=still_wanted)
+    with state.cores.busy():
+        result = pipeline.describe(data, state.pipeline, still_wanted=still_wanted_check())
     facts.record_source(result, elapsed_ms(started))
     facts.record_set(result)
     return jsonify(source=asdict(result.source), placeholder=asdict(result.placeholder))

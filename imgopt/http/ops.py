@@ -36,4 +36,6 @@ def metrics() -> Response:
     state = runtime()
     if not state.settings.metrics_public:
         check_token(request.headers.get("Authorization", ""), state.settings.api_tokens)
-    return Response(state.metrics.render(), content_type=state.metrics.content_type)
+    return Response(
+        state.metrics.render() + state.cores.exposition(), content_type=state.metrics.content_type
+    )

@@ -1,4 +1,4 @@
-"""What one running app holds: its settings, the pipeline's settings, its start time."""
+"""What one running app holds: its settings, the pipeline's settings, the core ledger, its start time."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from flask import current_app
 from imgopt.config import Settings
 from imgopt.imaging.codecs import encoders_problem
 from imgopt.imaging.settings import PipelineSettings
+from imgopt.server import cores
+from imgopt.server.cores import CoreLedger
 from imgopt.server.metrics import Metrics
 
 
@@ -29,6 +31,8 @@ class Runtime:
     settings: Settings
     pipeline: PipelineSettings
     metrics: Metrics
+    # Which cores every worker is using (gunicorn's shared ledger; one of this process's own without it).
+    cores: CoreLedger = field(default_factory=lambda: cores.installed() or CoreLedger.for_this_process())
     version: str = field(default_factory=package_version)
     started: float = field(default_factory=time.monotonic)
 

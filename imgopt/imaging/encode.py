@@ -28,9 +28,10 @@ class Encoded:
 
 
 def encode_output(
-    frames: list[Frame], loop: int, options: ConvertOptions, settings: PipelineSettings
+    frames: list[Frame], loop: int, options: ConvertOptions, settings: PipelineSettings, *, threads: int = 1
 ) -> Encoded:
-    """Encode the frames as ``options`` ask; format=auto returns the smaller of WebP and AVIF."""
+    """Encode the frames as ``options`` ask; format=auto returns the smaller of WebP and AVIF. ``threads``
+    go to an encoder that can use them."""
     formats = output_formats_that_fit(frames[0].image.size, options.format)
     # Under 8 pixels a side SSIMULACRA2 has nothing to compare: such outputs get the default quality.
     scorer = (
@@ -38,7 +39,10 @@ def encode_output(
         if options.auto_quality and scale_count(frames[0].image.size)
         else None
     )
-    candidates = [_encode_as(frames, loop, replace(options, format=fmt), settings, scorer) for fmt in formats]
+    candidates = [
+        _encode_as(frames, loop, replace(options, format=fmt), settings, scorer, threads=threads)
+        for fmt in formats
+    ]
     return min(candidates, key=lambda candidate: len(candidate.data))
 
 
@@ -49,22 +53,28 @@ def _scorer(image: Image.Image, options: ConvertOptions) -> Scorer:
 
 
 def _encode_as(
-    frames: list[Frame], loop: int, options: ConvertOptions, settings: PipelineSettings, scorer: Scorer | None
+    frames: list[Frame],
+    loop: int,
+    options: ConvertOptions,
+    settings: PipelineSettings,
+    scorer: Scorer | None,
+    *,
+    threads: int,
 ) -> Encoded:
     if scorer is None:
         quality = None if options.lossless or options.format == "png" else options.quality
-        return Encoded(encode(frames, loop, options, settings), options.format, quality, None)
+        return Encoded(encode(frames, loop, options, settings, threads), options.format, quality, None)
     target = options.target if options.target is not None else settings.auto_quality_target
     first = frames[0]
 
     def encode_still(quality: int) -> bytes:
-        return encode([first], loop, replace(options, quality=quality), settings)
+        return encode([first], loop, replace(options, quality=quality), settings, threads)
 
     choice = choose_quality(scorer, options.format, target, encode_still)
     if len(frames) == 1:
         data = choice.data
     else:  # an animation: searched on its first frame, encoded whole at the quality found
-        data = encode(frames, loop, replace(options, quality=choice.quality), settings)
+        data = encode(frames, loop, replace(options, quality=choice.quality), settings, threads)
     return Encoded(data, options.format, choice.quality, round(choice.score, 2))
 
 

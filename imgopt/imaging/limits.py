@@ -47,6 +47,12 @@ SCORING_BYTES_PER_PIXEL = 48
 AUTO_QUALITY_ENCODES = 2 * (MAX_PROBES + MAX_RAISES + 1)
 
 
+# Working memory of an encoder per pixel of its input, beyond the frame itself: peak RSS growth of one
+# 1920x1440 encode of noise (the worst case), 16 bytes for WebP at method 4, 22 for AVIF at speed 9. Counted
+# for each rendition encoded beside another when a set runs on several threads.
+ENCODER_BYTES_PER_PIXEL = 24
+
+
 # Encoder throughput in megapixels per second on one core of our 2-core machine with the other core busy,
 # rounded down from bench measurements (docs/performance.md); used only to refuse hopeless requests.
 ENCODE_MEGAPIXELS_PER_SECOND = {"webp": 4.0, "jpeg": 15.0, "png": 1.5}
@@ -115,13 +121,15 @@ def check_memory(
     settings: PipelineSettings,
     *,
     scored_pixels: int = 0,
+    in_flight_pixels: int = 0,
 ) -> None:
     """Refuse, before decoding, what would need more pixel memory than the per-worker budget.
 
     ``decoded_size`` is what the decoder will produce (JPEG's draft size). The decoded frame is multiplied by
     the peak-to-pixels factor measured for its format; ``output_pixels`` (every output frame of every output,
-    width x height summed) are kept until encoding; ``scored_pixels`` is the largest output quality=auto
-    scores (one at a time). An enlarged strip (1x100000 to a width of 4096) is caught here too.
+    width x height summed) are kept until encoding; ``scored_pixels`` are the outputs quality=auto scores
+    at once (the largest, on one thread); ``in_flight_pixels`` the outputs encoded beside the first when
+    renditions run on several threads. An enlarged strip (1x100000 to a width of 4096) is caught here too.
     """
     width, height = decoded_size
     factor = PEAK_MEMORY_FACTOR.get(source_format or "", 2.5)
@@ -129,6 +137,7 @@ def check_memory(
         factor += 1  # resizing with alpha works on a premultiplied copy
     needed = int(width * height * pixel_bytes(mode) * factor)
     needed += output_pixels * 4 + scored_pixels * SCORING_BYTES_PER_PIXEL
+    needed += in_flight_pixels * ENCODER_BYTES_PER_PIXEL
     if needed > settings.max_decode_bytes:
         mib = 1024 * 1024
         msg = (

@@ -18,12 +18,14 @@ single conversion would need, plus the encoded outputs held for the response.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from PIL import Image
 
-from imgopt.errors import ClientGone, InvalidOption
+from imgopt.errors import ClientGone, ImageTooLarge, InvalidOption
 from imgopt.imaging import geometry
 from imgopt.imaging.buffer import Buffer
 from imgopt.imaging.codecs import MEDIA_TYPES, Frame
@@ -32,8 +34,15 @@ from imgopt.imaging.describe.facts import SourceFacts, has_transparency
 from imgopt.imaging.describe.placeholder import PROXY_SIDE, Placeholder, make_proxy, placeholder
 from imgopt.imaging.encode import encode_output
 from imgopt.imaging.geometry import Box, Geometry
-from imgopt.imaging.limits import check_encode_time, check_memory, check_output_size, check_source_size
+from imgopt.imaging.limits import (
+    check_encode_time,
+    check_memory,
+    check_output_size,
+    check_source_size,
+    estimate_encode_seconds,
+)
 from imgopt.imaging.options import ConvertOptions, with_default_quality
+from imgopt.imaging.parallel import Borrow, TaskRunner, lend_none
 from imgopt.imaging.settings import PipelineSettings
 from imgopt.imaging.source import (
     DRAFT_FORMATS,
@@ -59,6 +68,9 @@ __all__ = [
 
 # Asked between the expensive steps: is anyone still waiting for the result?
 StillWanted = Callable[[], bool] | None
+
+# Encoders that can use more than one thread for one image (libaom's row and tile threads).
+THREADED_ENCODERS = ("avif",)
 
 # The box the placeholder's decode must cover: JPEG is decoded at 1/8 for it.
 PLACEHOLDER_BOX = (PROXY_SIDE, PROXY_SIDE)
@@ -106,10 +118,17 @@ class RenditionSet:
 
 
 def convert(
-    data: Buffer, options: ConvertOptions, settings: PipelineSettings, *, still_wanted: StillWanted = None
+    data: Buffer,
+    options: ConvertOptions,
+    settings: PipelineSettings,
+    *,
+    still_wanted: StillWanted = None,
+    borrow: Borrow = lend_none,
 ) -> RenditionSet:
     """/convert: a set of one unnamed rendition, without the placeholder work."""
-    return render_set(data, [("", options)], settings, describe=False, still_wanted=still_wanted)
+    return render_set(
+        data, [("", options)], settings, describe=False, still_wanted=still_wanted, borrow=borrow
+    )
 
 
 def describe(data: Buffer, settings: PipelineSettings, *, still_wanted: StillWanted = None) -> RenditionSet:
@@ -165,12 +184,15 @@ def render_set(
     *,
     describe: bool = True,
     still_wanted: StillWanted = None,
+    borrow: Borrow = lend_none,
 ) -> RenditionSet:
     """Make every requested (name, options) rendition of one upload; with ``describe``, also the source's
     transparency and placeholder (a small decode of their own when no rendition is that small).
 
     ``still_wanted`` is asked before each decode and each encode; once it says no, ClientGone is raised
-    and nothing more is made."""
+    and nothing more is made. ``borrow`` lends threads for idle cores: renditions then run side by side
+    (a single AVIF rendition gives them to its encoder), never more than ``settings.rendition_threads``,
+    the renditions, or what the memory budget allows."""
     notes: list[str] = []
     requests = [(name, with_default_quality(options, settings.default_quality)) for name, options in requests]
     with open_image(data) as header:
@@ -184,12 +206,20 @@ def render_set(
         for item in wanted:
             check_output_size(item.plan, item.options)
         groups = _decode_groups(data, header, wanted, survey.orientation, describe)
-        _check_budgets(survey, groups[0].size, wanted, settings)
+        threads = _check_budgets(survey, groups[0].size, wanted, settings)
         making = _Making(data, survey, settings, notes, [None] * len(wanted), still_wanted)
-        for group in groups:
-            # Formats without reduced decoding have one group, decoded from the header's own image: reading
-            # the orientation of a PNG may already have decoded it (its EXIF can follow the pixels).
-            making.render(group, header if header.format not in DRAFT_FORMATS else None)
+        # Formats without reduced decoding have one group, decoded from the header's own image: reading the
+        # orientation of a PNG may already have decoded it (its EXIF can follow the pixels).
+        reuse_header = header.format not in DRAFT_FORMATS
+        with borrow(threads - 1) as lent:
+            single_encoder = len(wanted) == 1 and wanted[0].options.format in THREADED_ENCODERS
+            if single_encoder:  # one rendition: its encoder gets the lent cores
+                making.encoder_threads = 1 + lent
+            runner = TaskRunner(1 if single_encoder else 1 + lent)
+            making.parallel = runner.threads > 1
+            runner.run(
+                [partial(making.render, runner, group, header if reuse_header else None) for group in groups]
+            )
     facts = SourceFacts(
         format=survey.format.lower(),
         width=survey.upright_size[0],
@@ -247,15 +277,28 @@ def _plan(name: str, survey: _Survey, options: ConvertOptions) -> Geometry:
 
 def _check_budgets(
     survey: _Survey, largest_decode: tuple[int, int], wanted: list[_Wanted], settings: PipelineSettings
-) -> None:
-    """Pixel memory and encode time, summed over the renditions, before anything is decoded."""
+) -> int:
+    """Pixel memory and encode time, summed over the renditions, before anything is decoded; the threads
+    the memory budget allows (renditions encoded at once each need their encoder's memory)."""
     output_pixels = sum(item.plan.canvas[0] * item.plan.canvas[1] * item.frame_count for item in wanted)
-    scored = max(
+    scored = sorted(
         (item.plan.canvas[0] * item.plan.canvas[1] for item in wanted if item.options.auto_quality),
-        default=0,
+        reverse=True,
     )
-    check_memory(survey.format, survey.mode, largest_decode, output_pixels, settings, scored_pixels=scored)
+    largest = sorted((item.plan.canvas[0] * item.plan.canvas[1] for item in wanted), reverse=True)
+    memory = partial(check_memory, survey.format, survey.mode, largest_decode, output_pixels, settings)
+    memory(scored_pixels=scored[0] if scored else 0)
     check_encode_time(((item.plan, item.frame_count, item.options) for item in wanted), settings)
+    # Renditions run side by side; a single AVIF rendition's encoder runs on the threads instead.
+    alone = len(wanted) == 1 and wanted[0].options.format in THREADED_ENCODERS
+    parallel = settings.rendition_threads if alone else min(settings.rendition_threads, len(wanted))
+    for threads in range(parallel, 1, -1):
+        try:
+            memory(scored_pixels=sum(scored[:threads]), in_flight_pixels=sum(largest[1:threads]))
+        except ImageTooLarge:
+            continue
+        return threads
+    return 1
 
 
 def _decode_groups(
@@ -302,6 +345,10 @@ class _Making:
     notes: list[str]
     results: list[Rendition | None]
     still_wanted: StillWanted = None
+    # Threads each encoder may use: more than one only for a single rendition on lent cores.
+    encoder_threads: int = 1
+    # Renditions are made on several threads at once.
+    parallel: bool = False
     placeholder: Placeholder | None = None
     has_alpha: bool | None = None
 
@@ -311,60 +358,96 @@ class _Making:
             msg = "the client closed the connection; the rest of the request was not made"
             raise ClientGone(msg)
 
-    def render(self, group: _DecodeGroup, opened: Image.Image | None = None) -> None:
+    def render(self, runner: TaskRunner, group: _DecodeGroup, opened: Image.Image | None = None) -> None:
         """Decode once at the group's scale (from ``opened`` when given, else a fresh open of the upload) and
-        make every rendition in it.
-
-        Renditions that share a geometry share one resize and colour conversion. Geometries go smallest
-        first and a rendition is encoded as soon as its last frame is made; for a still image the decode is
-        released before the largest output is encoded. So a still set peaks where a single conversion to its
-        largest output does, plus the small encoded outputs already made.
-        """
+        make every rendition in it: a still image hands each rendition to ``runner`` as a task of its own,
+        an animation is made here, frame by frame."""
+        self.check_still_wanted()
         by_plan: dict[Geometry, list[_Wanted]] = {}
         for item in sorted(group.wanted, key=lambda item: item.plan.canvas[0] * item.plan.canvas[1]):
             by_plan.setdefault(item.plan, []).append(item)
+        source = opened or open_image(self.data)
+        if group.frame_count > 1:
+            with source:
+                self._render_frames(group, source, by_plan)
+            return
+        try:
+            decoded = _Decoded.of(source, group, self.survey, self.settings, self.notes)
+        except BaseException:
+            source.close()
+            raise
+        if group.makes_placeholder:
+            self._describe(decoded.base, decoded.profile)
+        # Smart windows are chosen on the decode, before any rendition is made from it.
+        shared = [
+            _SharedResize(decoded, decoded.place(plan), items, self.notes) for plan, items in by_plan.items()
+        ]
+        decoded.resizes_left = len(shared)
+        tasks = [(resize, item) for resize in shared for item in resize.items]
+        if runner.threads > 1:  # longest first, so the last task to finish is a short one
+            tasks.sort(
+                key=lambda task: -estimate_encode_seconds(task[1].plan, 1, task[1].options, self.settings)
+            )
+        if not shared:
+            decoded.release()
+        runner.submit_all([partial(self._make_still, resize, item) for resize, item in tasks])
+
+    def _make_still(self, resize: _SharedResize, item: _Wanted) -> None:
+        """One rendition of a still image: its geometry's shared resize, finished for its format, encoded."""
+        shared = resize.get()
+        frame = finish(shared, resize.decoded.image, plan=item.plan, output_format=item.options.format)
+        last = resize.done()
+        if frame is shared and not last and self.parallel:
+            # Pillow's save writes its options onto the image object: two encoders saving one object at once
+            # would read each other's (an AVIF made with the WebP's quality). Each gets an object of its own.
+            frame = frame.copy()
         self.check_still_wanted()
-        still = group.frame_count == 1
+        item.frames.append(Frame(frame, 0))
+        self.results[item.index] = _encode(
+            item, resize.final, resize.decoded.loop, self.settings, threads=self.encoder_threads
+        )
+        item.frames.clear()
+
+    def _render_frames(
+        self, group: _DecodeGroup, source: Image.Image, by_plan: dict[Geometry, list[_Wanted]]
+    ) -> None:
+        """An animation: every frame decoded in turn, resized for each geometry and kept until the
+        rendition's last frame, then encoded."""
         orientation = self.survey.orientation
         cmyk_profile = self.settings.cmyk_profile
-        with opened or open_image(self.data) as source:
-            apply_draft(source, group.box, orientation)
-            profile = source.info.get("icc_profile")
-            decoded_upright = oriented_size(source.size, orientation)
-            grid = geometry.grid(self.survey.upright_size, decoded_upright, orientation)
-            placed: dict[Geometry, Geometry] = {}
-            for frame_index, (image, duration) in enumerate(decode_frames(source, group.frame_count)):
-                base = upright(image, orientation)
-                if frame_index == 0:
-                    if group.makes_placeholder:
-                        self._describe(base, profile)
-                    # Smart windows are chosen on the first frame; an animation keeps them.
-                    placed = {
-                        plan: place_smart_window(
-                            base, plan, grid, profile=profile, cmyk_profile=cmyk_profile, notes=self.notes
-                        )
-                        for plan in by_plan
-                    }
-                for position, (plan, items) in enumerate(by_plan.items()):
-                    live = [item for item in items if frame_index < item.frame_count]
-                    if not live:
-                        continue
-                    final = placed[plan]
-                    resized = to_srgb(resize(base, final, grid), profile, cmyk_profile, self.notes)
-                    frames = [
-                        finish(resized, image, plan=plan, output_format=item.options.format) for item in live
-                    ]
-                    del resized
-                    if still and position == len(by_plan) - 1:
-                        del base
-                        source.close()  # the decode is no longer needed: free it before the largest encode
-                    for item, frame in zip(live, frames, strict=True):
-                        item.frames.append(Frame(frame, duration))
-                        if frame_index == item.frame_count - 1:
-                            self.check_still_wanted()
-                            self.results[item.index] = _encode(item, final, loop_count(source), self.settings)
-                            item.frames.clear()
-                    del frames
+        apply_draft(source, group.box, orientation)
+        profile = source.info.get("icc_profile")
+        grid = geometry.grid(self.survey.upright_size, oriented_size(source.size, orientation), orientation)
+        placed: dict[Geometry, Geometry] = {}
+        for frame_index, (image, duration) in enumerate(decode_frames(source, group.frame_count)):
+            base = upright(image, orientation)
+            if frame_index == 0:
+                if group.makes_placeholder:
+                    self._describe(base, profile)
+                # Smart windows are chosen on the first frame; an animation keeps them.
+                placed = {
+                    plan: place_smart_window(
+                        base, plan, grid, profile=profile, cmyk_profile=cmyk_profile, notes=self.notes
+                    )
+                    for plan in by_plan
+                }
+            for plan, items in by_plan.items():
+                live = [item for item in items if frame_index < item.frame_count]
+                if not live:
+                    continue
+                final = placed[plan]
+                resized = to_srgb(resize(base, final, grid), profile, cmyk_profile, self.notes)
+                frames = [
+                    finish(resized, image, plan=plan, output_format=item.options.format) for item in live
+                ]
+                del resized
+                for item, frame in zip(live, frames, strict=True):
+                    item.frames.append(Frame(frame, duration))
+                    if frame_index == item.frame_count - 1:
+                        self.check_still_wanted()
+                        self.results[item.index] = _encode(item, final, loop_count(source), self.settings)
+                        item.frames.clear()
+                del frames
 
     def _describe(self, base: Image.Image, profile: bytes | None) -> None:
         """The source's transparency and placeholder, from the first frame of the group's decode."""
@@ -373,10 +456,98 @@ class _Making:
         self.placeholder = placeholder(proxy)
 
 
-def _encode(item: _Wanted, final: Geometry, loop: int, settings: PipelineSettings) -> Rendition:
-    """Encode a rendition's frames as its options ask."""
+@dataclass
+class _Decoded:
+    """One still decode, upright, shared by the renditions made from it until the last has been resized."""
+
+    source: Image.Image
+    image: Image.Image
+    base: Image.Image | None
+    grid: geometry.Grid
+    profile: bytes | None
+    loop: int
+    settings: PipelineSettings
+    notes: list[str]
+    resizes_left: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def of(
+        cls, source: Image.Image, group: _DecodeGroup, survey: _Survey, settings: PipelineSettings, notes
+    ) -> _Decoded:
+        orientation = survey.orientation
+        apply_draft(source, group.box, orientation)
+        grid = geometry.grid(survey.upright_size, oriented_size(source.size, orientation), orientation)
+        ((image, _duration),) = decode_frames(source, 1)
+        base = upright(image, orientation)
+        return cls(
+            source, image, base, grid, source.info.get("icc_profile"), loop_count(source), settings, notes
+        )
+
+    def place(self, plan: Geometry) -> Geometry:
+        return place_smart_window(
+            self.base,
+            plan,
+            self.grid,
+            profile=self.profile,
+            cmyk_profile=self.settings.cmyk_profile,
+            notes=self.notes,
+        )
+
+    def resized(self, final: Geometry) -> Image.Image:
+        """``final``'s resize in sRGB; the decode is freed after the last one."""
+        resized = to_srgb(
+            resize(self.base, final, self.grid), self.profile, self.settings.cmyk_profile, self.notes
+        )
+        if resized is self.image:  # nothing changed the pixels: detach them from the decode freed below
+            resized = resized.copy()
+        with self.lock:
+            self.resizes_left -= 1
+            if self.resizes_left == 0:
+                self.release()
+        return resized
+
+    def release(self) -> None:
+        """The decode is no longer needed: free it before the largest encodes."""
+        self.base = None
+        self.source.close()
+
+
+@dataclass
+class _SharedResize:
+    """One geometry's resize, made once by whichever of its renditions (a WebP and an AVIF of one size)
+    asks first."""
+
+    decoded: _Decoded
+    final: Geometry
+    items: list[_Wanted]
+    notes: list[str]
+    image: Image.Image | None = None
+    used: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self) -> Image.Image:
+        with self.lock:
+            if self.image is None:
+                self.image = self.decoded.resized(self.final)
+            return self.image
+
+    def done(self) -> bool:
+        """One of its renditions has its frame: the last lets the resize go (and is told it was last)."""
+        with self.lock:
+            self.used += 1
+            if self.used == len(self.items):
+                self.image = None
+                return True
+            return False
+
+
+def _encode(
+    item: _Wanted, final: Geometry, loop: int, settings: PipelineSettings, *, threads: int = 1
+) -> Rendition:
+    """Encode a rendition's frames as its options ask (``threads`` for an encoder that can use them)."""
     first = item.frames[0].image
-    encoded = encode_output(item.frames, loop, item.options, settings)
+    encoded = encode_output(item.frames, loop, item.options, settings, threads=threads)
     return Rendition(
         name=item.name,
         data=encoded.data,

@@ -29,5 +29,7 @@ class PipelineSettings:
     auto_quality_target: float
     # The encoder quality of an output whose options leave it unset.
     default_quality: int
+    # Most threads one request may use when cores are idle (1: everything on the request's own thread).
+    rendition_threads: int
     # ICC profile assumed for CMYK images that carry none.
     cmyk_profile: bytes = field(default_factory=load_cmyk_profile, repr=False)
