@@ -21,10 +21,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import requests
-
 from bench.sets import WIDTHS, closed_loop
-from testing.http import multipart
+from testing.http import multipart, post_body
 from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
 SHARP_DIR = Path(__file__).parent / "sharp"
@@ -104,15 +102,12 @@ def auto_quality_latency(servers: dict[str, LiveServer], photos: list[bytes], re
 
 
 def post(server: LiveServer, route: str, body: tuple[bytes, str]) -> float:
-    data, content_type = body
+    """The seconds one POST of a prepared body takes; a failure stops the benchmark."""
     started = time.perf_counter()
-    answer = requests.post(
-        f"{server.url}{route}",
-        data=data,
-        headers={**server.headers(), "Content-Type": content_type},
-        timeout=120,
-    )
-    answer.raise_for_status()
+    status, payload = post_body(server, route, body, timeout=120)
+    if status != 200:
+        msg = f"{route} answered {status}: {payload[:200]!r}"
+        raise RuntimeError(msg)
     return time.perf_counter() - started
 
 

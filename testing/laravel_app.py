@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from testing.server import ROOT
+from testing.server import ROOT, free_port
 
 PHP = shutil.which("php")
 COMPOSER = shutil.which("composer")
@@ -42,12 +42,6 @@ def missing_tools() -> str | None:
     if probe.returncode != 0:
         return "php-sqlite3 or php-curl is missing (.ci/run installs them)"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -18,7 +18,7 @@ from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.parallel import TaskRunner, lend_none, lend_up_to
 from imgopt.server.cores import CoreLedger
 from testing import images
-from testing.http import multipart
+from testing.http import multipart, post_body
 from testing.server import start_gunicorn, stop_gunicorn
 from testing.settings import pipeline_settings
 
@@ -170,13 +170,8 @@ def test_cores_a_killed_worker_borrowed_are_idle_again_once_the_master_reaps_it(
         body, content_type = multipart(data, {"variants": json.dumps(variants)})
 
         def send():
-            with suppress(requests.RequestException):
-                requests.post(
-                    f"{server.url}/variants",
-                    data=body,
-                    headers={**server.headers(), "Content-Type": content_type},
-                    timeout=60,
-                )
+            with suppress(OSError):  # the worker is killed under it
+                post_body(server, "/variants", (body, content_type), timeout=60)
 
         sender = threading.Thread(target=send)
         sender.start()

@@ -379,9 +379,7 @@ class _Making:
         if group.makes_placeholder:
             self._describe(decoded.base, decoded.profile)
         # Smart windows are chosen on the decode, before any rendition is made from it.
-        shared = [
-            _SharedResize(decoded, decoded.place(plan), items, self.notes) for plan, items in by_plan.items()
-        ]
+        shared = [_SharedResize(decoded, decoded.place(plan), items) for plan, items in by_plan.items()]
         decoded.resizes_left = len(shared)
         tasks = [(resize, item) for resize in shared for item in resize.items]
         if runner.threads > 1:  # longest first, so the last task to finish is a short one
@@ -521,7 +519,6 @@ class _SharedResize:
     decoded: _Decoded
     final: Geometry
     items: list[_Wanted]
-    notes: list[str]
     image: Image.Image | None = None
     used: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
