@@ -413,9 +413,8 @@ class _Making:
         rendition's last frame, then encoded."""
         orientation = self.survey.orientation
         cmyk_profile = self.settings.cmyk_profile
-        apply_draft(source, group.box, orientation)
+        grid = _drafted_grid(source, group, self.survey)
         profile = source.info.get("icc_profile")
-        grid = geometry.grid(self.survey.upright_size, oriented_size(source.size, orientation), orientation)
         placed: dict[Geometry, Geometry] = {}
         for frame_index, (image, duration) in enumerate(decode_frames(source, group.frame_count)):
             base = upright(image, orientation)
@@ -454,6 +453,13 @@ class _Making:
         self.placeholder = placeholder(proxy)
 
 
+def _drafted_grid(source: Image.Image, group: _DecodeGroup, survey: _Survey) -> geometry.Grid:
+    """Set the decoder to the group's scale; the grid of its upright decode on the upright source."""
+    apply_draft(source, group.box, survey.orientation)
+    decoded = oriented_size(source.size, survey.orientation)
+    return geometry.grid(survey.upright_size, decoded, survey.orientation)
+
+
 @dataclass
 class _Decoded:
     """One still decode, upright, shared by the renditions made from it until the last has been resized."""
@@ -473,11 +479,9 @@ class _Decoded:
     def of(
         cls, source: Image.Image, group: _DecodeGroup, survey: _Survey, settings: PipelineSettings, notes
     ) -> _Decoded:
-        orientation = survey.orientation
-        apply_draft(source, group.box, orientation)
-        grid = geometry.grid(survey.upright_size, oriented_size(source.size, orientation), orientation)
+        grid = _drafted_grid(source, group, survey)
         ((image, _duration),) = decode_frames(source, 1)
-        base = upright(image, orientation)
+        base = upright(image, survey.orientation)
         return cls(
             source, image, base, grid, source.info.get("icc_profile"), loop_count(source), settings, notes
         )

@@ -52,8 +52,7 @@ class CoreLedger:
         """A ledger of one row, already taken: a process that serves without gunicorn (tests, the Flask
         dev server) still borrows the cores it has."""
         ledger = cls(cores or core_count(), 1)
-        ledger.assign(os.getpid())
-        ledger.join(0, os.getpid())
+        ledger.join(ledger.assign(), os.getpid())
         return ledger
 
     # The master's side.

@@ -5,21 +5,14 @@
 
 require_once __DIR__.'/../../clients/laravel/tests/bootstrap.php';
 
-use Illuminate\Contracts\Filesystem\Factory as FilesystemFactory;
 use Illuminate\Http\Client\Factory;
 use Imgopt\Laravel\Client;
 use Imgopt\Laravel\Exceptions\ImgoptException;
+use Imgopt\Laravel\Tests\NoStorage;
 
 function imgopt_client(string $url, string $token): Client
 {
-    $storage = new class() implements FilesystemFactory {
-        public function disk($name = null)
-        {
-            throw new LogicException('these scripts store nothing');
-        }
-    };
-
-    return new Client(new Factory(), $storage, ['url' => $url, 'token' => $token, 'retries' => 3, 'backoff' => [250]]);
+    return new Client(new Factory(), new NoStorage(), ['url' => $url, 'token' => $token, 'retries' => 3, 'backoff' => [250]]);
 }
 
 function imgopt_error(ImgoptException $error): array

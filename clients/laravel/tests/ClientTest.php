@@ -3,7 +3,6 @@
 namespace Imgopt\Laravel\Tests;
 
 use GuzzleHttp\Exception\ConnectException;
-use Illuminate\Contracts\Filesystem\Factory as FilesystemFactory;
 use Illuminate\Http\Client\Factory;
 use Illuminate\Http\Client\Request;
 use Imgopt\Laravel\Client;
@@ -194,14 +193,7 @@ class ClientTest extends TestCase
 
     private function client(array $config = []): Client
     {
-        $storage = new class() implements FilesystemFactory {
-            public function disk($name = null)
-            {
-                throw new \LogicException('these tests store nothing');
-            }
-        };
-
-        return new Client($this->http, $storage, $config + [
+        return new Client($this->http, new NoStorage(), $config + [
             'url' => self::URL,
             'token' => 'secret-token',
             'retries' => 3,
