@@ -9,9 +9,12 @@ Then the `cms` mix (bench/sets.py): one /variants request per photo against eigh
 /info against a 1200 px /convert, and the placeholder's cost. Then framing (bench/framing.py): gravity=smart
 against a centre crop, and how often the smart window agrees with libvips' attention crop. Then quality=auto
 (bench/autoquality.py): agreement with the reference SSIMULACRA2, consistency, bytes, time and memory.
+`idle` (bench/idle.py) lends idle cores to one request; `intermediates` (bench/intermediates.py) makes small
+renditions of full-size decodes from larger ones, and checks the fidelity rule.
 
     .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
-        [--only web,thumbnails,cms,idle,info,framing,autoquality,laravel] [--examples docs/images]
+        [--only web,thumbnails,cms,idle,intermediates,info,framing,autoquality,laravel]
+        [--examples docs/images]
         [--baseline CHECKOUT]
 """
 
@@ -31,7 +34,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from bench import autoquality, framing, idle, laravel, sets
+from bench import autoquality, framing, idle, intermediates, laravel, sets
 from bench.sets import closed_loop
 from testing.http import multipart, post_body
 from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
@@ -171,7 +174,7 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
     parser.add_argument(
         "--only",
-        default="web,thumbnails,cms,idle,info,framing,autoquality,laravel",
+        default="web,thumbnails,cms,idle,intermediates,info,framing,autoquality,laravel",
         help="comma-separated parts to run (laravel needs PHP and Debian's Laravel; --smoke leaves it out)",
     )
     parser.add_argument("--examples", type=Path, help="write before/after smart crops (PNG) to this folder")
@@ -213,6 +216,11 @@ def main() -> None:
             )
         if "framing" in parts:
             report["framing"] = framing_part(Path(tmp), photos, names, args, server_env)
+    if "intermediates" in parts:
+        # In process and short: more repetitions than the mixes, for a steadier median.
+        reps = 1 if args.smoke else max(5, args.reps)
+        report["intermediates"] = intermediates.run(photos, names, reps)
+        intermediates.print_report(report["intermediates"], sets.markdown_table)
     if "autoquality" in parts:
         report["autoquality"] = autoquality.run(photos, names, args.smoke)
     if "laravel" in parts and not args.smoke:

@@ -74,8 +74,10 @@ def test_a_failing_task_fails_the_run():
         images.photo((1200, 900), orientation=6),
         images.png((300, 200), mode="RGBA"),
         images.encode(images.textured((500, 400)), "WEBP", quality=90),
+        # Decoded at full size: smaller renditions are made from larger ones' resizes, in any order.
+        images.encode(images.textured((1600, 1200)), "PNG"),
     ],
-    ids=["rotated-jpeg", "rgba-png", "webp"],
+    ids=["rotated-jpeg", "rgba-png", "webp", "png-from-intermediates"],
 )
 def test_a_set_on_lent_threads_is_the_set_on_one_thread_byte_for_byte(data):
     settings = pipeline_settings()

@@ -1,4 +1,5 @@
-"""Rendition sets without HTTP: every rendition is what convert() makes, from shared decodes."""
+"""Rendition sets without HTTP: every rendition is as faithful as what convert() makes, from shared decodes
+and shared resizes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from imgopt.errors import ImageTooLarge
 from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.pipeline import convert, describe, render_set
 from testing import images
-from testing.images import FILES, assert_same_image, photo
+from testing.fidelity import assert_as_faithful
+from testing.images import FILES, photo
 from testing.settings import pipeline_settings
 
 SETTINGS = pipeline_settings()
@@ -28,14 +30,7 @@ def assert_matches_convert(data: bytes, requests) -> None:
     result = render_set(data, requests, SETTINGS)
     assert [rendition.name for rendition in result.renditions] == [name for name, _ in requests]
     for rendition, (_name, options) in zip(result.renditions, requests, strict=True):
-        single = convert(data, options, SETTINGS).rendition
-        assert (rendition.width, rendition.height, rendition.frames) == (
-            single.width,
-            single.height,
-            single.frames,
-        )
-        assert rendition.format == single.format
-        assert_same_image(rendition.data, single.data, rendition.name)
+        assert_as_faithful(data, options, rendition, convert(data, options, SETTINGS).rendition)
 
 
 SOURCES = {
@@ -45,11 +40,12 @@ SOURCES = {
     "gif-animated": lambda: images.animation(["red", "green", "blue"], [80, 120, 160], size=(200, 150)),
     "cmyk-jpeg": cmyk_jpeg_without_profile,
     "webp-animated": lambda: images.animation(["red", "blue"], [50, 70], fmt="WEBP", size=(300, 200)),
+    "png-photo": lambda: images.encode(images.textured((1600, 1200)), "PNG"),
 }
 
 
 @pytest.mark.parametrize("source", sorted(SOURCES))
-def test_every_rendition_is_byte_identical_to_convert(source):
+def test_every_rendition_is_as_faithful_as_convert(source):
     requests = [
         *CMS,
         ("cover-square", ConvertOptions(width=150, height=150, fit="cover", format="webp")),
@@ -73,6 +69,31 @@ def test_a_jpeg_is_decoded_once_per_scale_not_once_per_rendition():
     result = render_set(photo((1600, 1200)), CMS, SETTINGS)
     # 1200 needs the full decode, 768 the 1/2, 320 the 1/4 and the placeholder the 1/8.
     assert result.decoded_sizes == ((1600, 1200), (800, 600), (400, 300), (200, 150))
+
+
+def test_smaller_renditions_are_resized_from_larger_ones_well_above_them():
+    requests = [
+        ("1200", ConvertOptions(width=1200)),
+        ("800", ConvertOptions(width=800)),
+        ("400", ConvertOptions(width=400, format="avif")),
+        ("square", ConvertOptions(width=150, height=150, fit="cover")),
+        ("crop", ConvertOptions(crop=(0, 0, 800, 600), width=300)),
+    ]
+    result = render_set(images.encode(images.textured((1600, 1200)), "PNG"), requests, SETTINGS)
+    # 1200 is no intermediate: it is under 2x smaller than the decode. 800 is, for 400 and the 200x150 the
+    # square is cut from; 400 is one for that square; the crop needs 600x450 of the whole: 1600x1200.
+    assert result.resized_from == ((1600, 1200), (1600, 1200), (800, 600), (400, 300), (1600, 1200))
+
+
+def test_an_image_with_alpha_has_every_rendition_resized_from_its_decode():
+    requests = [("800", ConvertOptions(width=800)), ("300", ConvertOptions(width=300))]
+    result = render_set(images.png((1600, 1200), "RGBA"), requests, SETTINGS)
+    assert result.resized_from == ((1600, 1200), (1600, 1200))
+
+
+def test_a_jpeg_rendition_comes_from_its_own_scale_not_from_a_larger_rendition():
+    result = render_set(photo((1600, 1200)), CMS, SETTINGS)
+    assert result.resized_from == ((400, 300), (400, 300), (800, 600), (800, 600), (1600, 1200), (1600, 1200))
 
 
 def test_a_png_is_decoded_once():

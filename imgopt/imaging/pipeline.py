@@ -9,11 +9,12 @@ runs them in order::
          -> per decode: draft, decode, upright, [describe], smart window, resize, sRGB, finish, encode
 
 Renditions share everything that is the same: the upload, the header parse, one decode per distinct scale
-(JPEG's 1/2, 1/4, 1/8 DCT scaling; a rendition uses the scale a conversion of it alone would use, so its
-bytes equal /convert's), one resize and colour conversion per distinct geometry (a WebP and an AVIF of the
-same size share it), and the placeholder, which reuses a decode when one is at its scale. Decodes run from
-the largest scale to the smallest and each is released before the next, so memory peaks at what the largest
-single conversion would need, plus the encoded outputs held for the response.
+(JPEG's 1/2, 1/4, 1/8 DCT scaling; a rendition uses the scale a conversion of it alone would use), one
+resize and colour conversion per distinct geometry (a WebP and an AVIF of the same size share it), the
+resize of a larger rendition as the source of one well below it (imgopt/imaging/intermediates.py: the rule
+that keeps it as faithful as /convert's), and the placeholder, which reuses a decode when one is at its
+scale. Each decode is released after its last resize, so memory peaks at what the largest single
+conversion would need, plus the encoded outputs held for the response.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from functools import partial
 from PIL import Image
 
 from imgopt.errors import ClientGone, ImageTooLarge, InvalidOption
-from imgopt.imaging import geometry
+from imgopt.imaging import geometry, intermediates
 from imgopt.imaging.buffer import Buffer
 from imgopt.imaging.codecs import MEDIA_TYPES, Frame
 from imgopt.imaging.colour import to_srgb
@@ -35,6 +36,7 @@ from imgopt.imaging.describe.placeholder import PROXY_SIDE, Placeholder, make_pr
 from imgopt.imaging.encode import encode_output
 from imgopt.imaging.geometry import Box, Geometry
 from imgopt.imaging.limits import (
+    ALPHA_MODES,
     check_encode_time,
     check_memory,
     check_output_size,
@@ -72,6 +74,9 @@ StillWanted = Callable[[], bool] | None
 # Encoders that can use more than one thread for one image (libaom's row and tile threads).
 THREADED_ENCODERS = ("avif",)
 
+# Output formats that hold one frame: an animated source gives them its first.
+STILL_FORMATS = ("jpeg",)
+
 # The box the placeholder's decode must cover: JPEG is decoded at 1/8 for it.
 PLACEHOLDER_BOX = (PROXY_SIDE, PROXY_SIDE)
 
@@ -108,6 +113,9 @@ class RenditionSet:
     renditions: tuple[Rendition, ...]
     # Size of each decode made, largest first (JPEG decodes at reduced scales).
     decoded_sizes: tuple[tuple[int, int], ...] = ()
+    # Per rendition, in request order: the size of the image it was resized from (its decode, or the
+    # intermediate of a larger rendition).
+    resized_from: tuple[tuple[int, int], ...] = ()
     notes: tuple[str, ...] = ()
 
     @property
@@ -207,7 +215,9 @@ def render_set(
             check_output_size(item.plan, item.options)
         groups = _decode_groups(data, header, wanted, survey.orientation, describe)
         threads = _check_budgets(survey, groups[0].size, wanted, settings)
-        making = _Making(data, survey, settings, notes, [None] * len(wanted), still_wanted)
+        making = _Making(
+            data, survey, settings, notes, [None] * len(wanted), [None] * len(wanted), still_wanted
+        )
         # Formats without reduced decoding have one group, decoded from the header's own image: reading the
         # orientation of a PNG may already have decoded it (its EXIF can follow the pixels).
         reuse_header = header.format not in DRAFT_FORMATS
@@ -233,6 +243,7 @@ def render_set(
         placeholder=making.placeholder,
         renditions=tuple(result for result in making.results if result is not None),
         decoded_sizes=tuple(group.size for group in groups),
+        resized_from=tuple(size for size in making.resized_from if size is not None),
         notes=tuple(dict.fromkeys(notes)),
     )
 
@@ -260,8 +271,8 @@ def _survey(
 
 
 def _frames_for(options: ConvertOptions, survey: _Survey) -> int:
-    """Frames a rendition is made of: every frame for an animated output, else the first."""
-    return survey.frames if options.animated else 1
+    """Frames a rendition is made of: every frame for an animated output, else the first (JPEG has one)."""
+    return survey.frames if options.animated and options.format not in STILL_FORMATS else 1
 
 
 def _plan(name: str, survey: _Survey, options: ConvertOptions) -> Geometry:
@@ -344,6 +355,7 @@ class _Making:
     settings: PipelineSettings
     notes: list[str]
     results: list[Rendition | None]
+    resized_from: list[tuple[int, int] | None]
     still_wanted: StillWanted = None
     # Threads each encoder may use: more than one only for a single rendition on lent cores.
     encoder_threads: int = 1
@@ -370,6 +382,8 @@ class _Making:
         if group.frame_count > 1:
             with source:
                 self._render_frames(group, source, by_plan)
+            for item in group.wanted:
+                self.resized_from[item.index] = oriented_size(group.size, self.survey.orientation)
             return
         try:
             decoded = _Decoded.of(source, group, self.survey, self.settings, self.notes)
@@ -380,7 +394,12 @@ class _Making:
             self._describe(decoded.base, decoded.profile)
         # Smart windows are chosen on the decode, before any rendition is made from it.
         shared = [_SharedResize(decoded, decoded.place(plan), items) for plan, items in by_plan.items()]
-        decoded.resizes_left = len(shared)
+        _link_intermediates(shared, decoded.base)
+        for geometry_resize in shared:
+            made_from = geometry_resize.parent.final.resized if geometry_resize.parent else decoded.base.size
+            for item in geometry_resize.items:
+                self.resized_from[item.index] = made_from
+        decoded.resizes_left = sum(resize.parent is None for resize in shared)
         tasks = [(resize, item) for resize in shared for item in resize.items]
         if runner.threads > 1:  # longest first, so the last task to finish is a short one
             tasks.sort(
@@ -460,6 +479,16 @@ def _drafted_grid(source: Image.Image, group: _DecodeGroup, survey: _Survey) -> 
     return geometry.grid(survey.upright_size, decoded, survey.orientation)
 
 
+def _link_intermediates(shared: list[_SharedResize], decoded: Image.Image) -> None:
+    """Point each geometry's resize at the larger one it is made from, when intermediates.py allows one."""
+    finals = [item.final for item in shared]
+    alpha = decoded.mode in ALPHA_MODES
+    for child, parent in zip(shared, intermediates.parents(decoded.size, finals, alpha=alpha), strict=True):
+        if parent is not None:
+            child.parent = shared[parent]
+            shared[parent].children += 1
+
+
 @dataclass
 class _Decoded:
     """One still decode, upright, shared by the renditions made from it until the last has been resized."""
@@ -468,6 +497,8 @@ class _Decoded:
     image: Image.Image
     base: Image.Image | None
     grid: geometry.Grid
+    # The upright source's size, which the decode (and every intermediate) shows whole.
+    source_size: tuple[int, int]
     profile: bytes | None
     loop: int
     settings: PipelineSettings
@@ -483,7 +514,15 @@ class _Decoded:
         ((image, _duration),) = decode_frames(source, 1)
         base = upright(image, survey.orientation)
         return cls(
-            source, image, base, grid, source.info.get("icc_profile"), loop_count(source), settings, notes
+            source,
+            image,
+            base,
+            grid,
+            survey.upright_size,
+            source.info.get("icc_profile"),
+            loop_count(source),
+            settings,
+            notes,
         )
 
     def place(self, plan: Geometry) -> Geometry:
@@ -496,18 +535,21 @@ class _Decoded:
             notes=self.notes,
         )
 
-    def resized(self, final: Geometry) -> Image.Image:
-        """``final``'s resize in sRGB; the decode is freed after the last one."""
-        resized = to_srgb(
-            resize(self.base, final, self.grid), self.profile, self.settings.cmyk_profile, self.notes
-        )
+    def resized(self, final: Geometry) -> tuple[Image.Image, Image.Image]:
+        """``final``'s resize as decoded (what smaller renditions are made from) and in sRGB; the decode
+        is freed after the last one."""
+        raw = resize(self.base, final, self.grid)
+        resized = self.in_srgb(raw)
         if resized is self.image:  # nothing changed the pixels: detach them from the decode freed below
-            resized = resized.copy()
+            raw = resized = resized.copy()
         with self.lock:
             self.resizes_left -= 1
             if self.resizes_left == 0:
                 self.release()
-        return resized
+        return raw, resized
+
+    def in_srgb(self, image: Image.Image) -> Image.Image:
+        return to_srgb(image, self.profile, self.settings.cmyk_profile, self.notes)
 
     def release(self) -> None:
         """The decode is no longer needed: free it before the largest encodes."""
@@ -518,20 +560,49 @@ class _Decoded:
 @dataclass
 class _SharedResize:
     """One geometry's resize, made once by whichever of its renditions (a WebP and an AVIF of one size)
-    asks first."""
+    asks first: from the decode, or from the resize of its ``parent``, a larger rendition."""
 
     decoded: _Decoded
     final: Geometry
     items: list[_Wanted]
+    parent: _SharedResize | None = None
+    # Resizes made from this one's pixels (as decoded, before colour), which are kept until the last.
+    children: int = 0
+    made: bool = False
     image: Image.Image | None = None
+    raw: Image.Image | None = None
     used: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self) -> Image.Image:
         with self.lock:
-            if self.image is None:
-                self.image = self.decoded.resized(self.final)
+            self._make()
             return self.image
+
+    def resized_for(self, final: Geometry) -> Image.Image:
+        """A smaller geometry's resize, made from this one's pixels, which go after the last such."""
+        with self.lock:
+            self._make()
+            raw = self.raw
+        resized = resize(raw, final, intermediates.grid(self.decoded.source_size, raw.size))
+        with self.lock:
+            self.children -= 1
+            if self.children == 0:
+                self.raw = None
+        return resized
+
+    def _make(self) -> None:
+        """The resize, once (the lock is held): from the parent's pixels, or the decode's."""
+        if self.made:
+            return
+        if self.parent is None:
+            raw, self.image = self.decoded.resized(self.final)
+        else:
+            raw = self.parent.resized_for(self.final)
+            self.image = self.decoded.in_srgb(raw)
+        if self.children:
+            self.raw = raw
+        self.made = True
 
     def done(self) -> bool:
         """One of its renditions has its frame: the last lets the resize go (and is told it was last)."""
