@@ -58,6 +58,27 @@ def test_several_threads_run_every_task_and_the_tasks_they_add():
     assert sorted(map(str, seen)) == sorted([str(i) for i in range(5)] + [f"{i}.child" for i in range(5)])
 
 
+def test_a_free_thread_takes_the_waiting_task_that_leads_to_the_most_work():
+    runner = TaskRunner(2)
+    order, released = [], threading.Event()
+
+    def first():
+        runner.submit_all(
+            [
+                lambda: order.append("low") or released.set(),
+                lambda: order.append("high"),
+                lambda: order.append("mid"),
+            ],
+            [1.0, 5.0, 3.0],
+        )
+
+    def blocker():  # keeps the other thread busy until the last task has run
+        assert released.wait(10)
+
+    runner.run([first, blocker], [10.0, 9.0])
+    assert order == ["high", "mid", "low"]
+
+
 def test_a_failing_task_fails_the_run():
     runner = TaskRunner(2)
 

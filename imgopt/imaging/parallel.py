@@ -6,16 +6,17 @@ AVIF encodes in 0.7x (measured on the 2-core machine). How many threads a reques
 the caller lends them (``Borrow``), as many as cores are idle, and one thread runs everything in order,
 exactly as before.
 
-Tasks may add tasks (a decode adds the renditions made from it). With one thread they run depth first, so a
-decode's renditions are made (and the decode released) before the next decode starts; with more, in the
-order given, on whichever thread is free.
+Tasks may add tasks (a decode adds its resizes, a resize the encodes made from it). With one thread they run
+depth first, so a decode's renditions are made (and the decode released) before the next decode starts;
+with more, the one leading to the most work first, on whichever thread is free.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 
 # Lends up to n extra threads for the duration; yields how many it lent (0 when the machine is busy).
@@ -42,52 +43,75 @@ def lend_up_to(extra: int) -> Borrow:
 
 class TaskRunner:
     """Runs tasks on ``threads`` threads (1: the calling thread, depth first); ``submit`` may be called from
-    a running task. The first error raised by a task is raised by ``run`` once the others have stopped."""
+    a running task. With several threads, a free thread takes the task of highest ``priority`` (the work it
+    leads to: the largest first, so that the last to finish is a short one), in submission order among
+    equals. The first error raised by a task is raised by ``run`` once the running ones have stopped; the
+    waiting ones are dropped."""
 
     def __init__(self, threads: int) -> None:
         self.threads = max(1, threads)
         self._stack: list[Task] = []
-        self._pool: ThreadPoolExecutor | None = None
-        self._futures: list[Future] = []
-        self._lock = threading.Lock()
+        self._heap: list[tuple[float, int, Task]] = []
+        self._count = itertools.count()
+        self._running = 0
+        self._error: BaseException | None = None
+        self._ready = threading.Condition()
 
-    def submit(self, task: Task) -> None:
-        if self._pool is None:
+    def submit(self, task: Task, priority: float = 0.0) -> None:
+        if self.threads == 1:
             self._stack.append(task)
-        else:
-            with self._lock:
-                self._futures.append(self._pool.submit(task))
+            return
+        with self._ready:
+            if self._error is None:
+                heapq.heappush(self._heap, (-priority, next(self._count), task))
+                self._ready.notify()
 
-    def submit_all(self, tasks: list[Task]) -> None:
+    def submit_all(self, tasks: list[Task], priorities: list[float] | None = None) -> None:
         """Tasks to run in this order (on one thread: before anything submitted earlier)."""
-        if self._pool is None:
+        if self.threads == 1:
             self._stack.extend(reversed(tasks))
-        else:
-            for task in tasks:
-                self.submit(task)
+            return
+        for task, priority in zip(tasks, priorities or [0.0] * len(tasks), strict=True):
+            self.submit(task, priority)
 
-    def run(self, tasks: list[Task]) -> None:
+    def run(self, tasks: list[Task], priorities: list[float] | None = None) -> None:
         if self.threads == 1:
             self.submit_all(tasks)
             while self._stack:
                 self._stack.pop()()
             return
-        with ThreadPoolExecutor(self.threads, thread_name_prefix="rendition") as pool:
-            self._pool = pool
-            self.submit_all(tasks)
-            done = 0
+        self.submit_all(tasks, priorities)
+        helpers = [
+            threading.Thread(target=self._work, name=f"rendition-{index}")
+            for index in range(self.threads - 1)
+        ]
+        for helper in helpers:
+            helper.start()
+        self._work()
+        for helper in helpers:
+            helper.join()
+        if self._error is not None:
+            raise self._error
+
+    def _work(self) -> None:
+        """Take tasks until none is waiting and none is running (a running one may still add some)."""
+        while True:
+            with self._ready:
+                while not self._heap and self._running:
+                    self._ready.wait()
+                if not self._heap:
+                    self._ready.notify_all()
+                    return
+                _priority, _order, task = heapq.heappop(self._heap)
+                self._running += 1
             try:
-                while True:
-                    with self._lock:
-                        if done == len(self._futures):
-                            break
-                        future = self._futures[done]
-                    done += 1
-                    future.result()
-            except BaseException:
-                with self._lock:
-                    for future in self._futures:
-                        future.cancel()
-                raise
+                task()
+            except BaseException as error:  # run() raises it
+                with self._ready:
+                    if self._error is None:
+                        self._error = error
+                    self._heap.clear()
             finally:
-                self._pool = None
+                with self._ready:
+                    self._running -= 1
+                    self._ready.notify_all()

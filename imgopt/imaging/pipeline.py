@@ -74,6 +74,10 @@ StillWanted = Callable[[], bool] | None
 # Encoders that can use more than one thread for one image (libaom's row and tile threads).
 THREADED_ENCODERS = ("avif",)
 
+# Decodes go before any resize or encode when threads are lent: they are short and every rendition waits for
+# one (the placeholder's 1/8 decode, left to the end, made the set's last task).
+DECODE_FIRST = float("inf")
+
 # Output formats that hold one frame: an animated source gives them its first.
 STILL_FORMATS = ("jpeg",)
 
@@ -228,7 +232,8 @@ def render_set(
             runner = TaskRunner(1 if single_encoder else 1 + lent)
             making.parallel = runner.threads > 1
             runner.run(
-                [partial(making.render, runner, group, header if reuse_header else None) for group in groups]
+                [partial(making.render, runner, group, header if reuse_header else None) for group in groups],
+                [DECODE_FIRST] * len(groups),
             )
     facts = SourceFacts(
         format=survey.format.lower(),
@@ -372,8 +377,8 @@ class _Making:
 
     def render(self, runner: TaskRunner, group: _DecodeGroup, opened: Image.Image | None = None) -> None:
         """Decode once at the group's scale (from ``opened`` when given, else a fresh open of the upload) and
-        make every rendition in it: a still image hands each rendition to ``runner`` as a task of its own,
-        an animation is made here, frame by frame."""
+        make every rendition in it: a still image hands each geometry's resize to ``runner`` as a task of its
+        own (which hands on its encodes), an animation is made here, frame by frame."""
         self.check_still_wanted()
         by_plan: dict[Geometry, list[_Wanted]] = {}
         for item in sorted(group.wanted, key=lambda item: item.plan.canvas[0] * item.plan.canvas[1]):
@@ -399,15 +404,36 @@ class _Making:
             made_from = geometry_resize.parent.final.resized if geometry_resize.parent else decoded.base.size
             for item in geometry_resize.items:
                 self.resized_from[item.index] = made_from
-        decoded.resizes_left = sum(resize.parent is None for resize in shared)
-        tasks = [(resize, item) for resize in shared for item in resize.items]
-        if runner.threads > 1:  # longest first, so the last task to finish is a short one
-            tasks.sort(
-                key=lambda task: -estimate_encode_seconds(task[1].plan, 1, task[1].options, self.settings)
-            )
+        roots = [resize for resize in shared if resize.parent is None]
+        decoded.resizes_left = len(roots)
         if not shared:
             decoded.release()
-        runner.submit_all([partial(self._make_still, resize, item) for resize, item in tasks])
+        self._submit_resizes(runner, roots)
+
+    def _submit_resizes(self, runner: TaskRunner, resizes: list[_SharedResize]) -> None:
+        """Each geometry's resize as a task of its own, weighed by the encodes it leads to."""
+        runner.submit_all(
+            [partial(self._resize, runner, resize) for resize in resizes],
+            [self._work_after(resize) for resize in resizes],
+        )
+
+    def _resize(self, runner: TaskRunner, resize: _SharedResize) -> None:
+        """Make a geometry's resize, then hand on its encodes and the resizes made from it."""
+        resize.get()
+        items = sorted(resize.items, key=self.encode_work, reverse=True)
+        runner.submit_all(
+            [partial(self._make_still, resize, item) for item in items],
+            [self.encode_work(item) for item in items],
+        )
+        self._submit_resizes(runner, resize.children)
+
+    def _work_after(self, resize: _SharedResize) -> float:
+        """Estimated encode seconds of a resize's renditions and of the resizes made from it."""
+        own = sum(self.encode_work(item) for item in resize.items)
+        return own + sum(self._work_after(child) for child in resize.children)
+
+    def encode_work(self, item: _Wanted) -> float:
+        return estimate_encode_seconds(item.plan, 1, item.options, self.settings)
 
     def _make_still(self, resize: _SharedResize, item: _Wanted) -> None:
         """One rendition of a still image: its geometry's shared resize, finished for its format, encoded."""
@@ -486,7 +512,8 @@ def _link_intermediates(shared: list[_SharedResize], decoded: Image.Image) -> No
     for child, parent in zip(shared, intermediates.parents(decoded.size, finals, alpha=alpha), strict=True):
         if parent is not None:
             child.parent = shared[parent]
-            shared[parent].children += 1
+            shared[parent].children.append(child)
+            shared[parent].children_left += 1
 
 
 @dataclass
@@ -567,7 +594,8 @@ class _SharedResize:
     items: list[_Wanted]
     parent: _SharedResize | None = None
     # Resizes made from this one's pixels (as decoded, before colour), which are kept until the last.
-    children: int = 0
+    children: list[_SharedResize] = field(default_factory=list)
+    children_left: int = 0
     made: bool = False
     image: Image.Image | None = None
     raw: Image.Image | None = None
@@ -586,8 +614,8 @@ class _SharedResize:
             raw = self.raw
         resized = resize(raw, final, intermediates.grid(self.decoded.source_size, raw.size))
         with self.lock:
-            self.children -= 1
-            if self.children == 0:
+            self.children_left -= 1
+            if self.children_left == 0:
                 self.raw = None
         return resized
 
@@ -600,7 +628,7 @@ class _SharedResize:
         else:
             raw = self.parent.resized_for(self.final)
             self.image = self.decoded.in_srgb(raw)
-        if self.children:
+        if self.children_left:
             self.raw = raw
         self.made = True
 
