@@ -8,6 +8,8 @@ count, against 1: every rendition on the request's own thread). Only one is busy
 - loaded: 4 clients in a closed loop send the CMS set; renditions per second and worker peak RSS.
 - quality=auto: one client, a 1200 px /convert at fixed quality 80 and with quality=auto, per format,
   median latency summed over the photos, on both servers.
+- in process: both sets made by render_set itself (no HTTP), on lent threads against one, median of the
+  repetitions: what the scheduling of one request's tasks gives without the upload and the response.
 - sharp: the WebP set made in process by sharp with Promise.all (libvips; `npm install --prefix
   bench/sharp` brings it), when it is installed; the anchor a Node service would be.
 """
@@ -15,6 +17,7 @@ count, against 1: every rendition on the request's own thread). Only one is busy
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
 import statistics
 import subprocess
@@ -22,8 +25,12 @@ import time
 from pathlib import Path
 
 from bench.sets import WIDTHS, closed_loop
+from imgopt.imaging.options import ConvertOptions
+from imgopt.imaging.parallel import lend_none, lend_up_to
+from imgopt.imaging.pipeline import render_set
 from testing.http import multipart, post_body
 from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
+from testing.settings import pipeline_settings
 
 SHARP_DIR = Path(__file__).parent / "sharp"
 SETS = {
@@ -53,6 +60,31 @@ def idle_latency(servers: dict[str, LiveServer], photos: list[bytes], names: lis
             for rep in range(reps):
                 for side in SIDES if rep % 2 == 0 else tuple(reversed(SIDES)):
                     samples[side].append(post_set(servers[side], body))
+            medians = {side: statistics.median(values) * 1000 for side, values in samples.items()}
+            rows.append({"photo": name, **{f"{side}_ms": ms for side, ms in medians.items()}})
+            rows[-1]["ratio"] = medians["threads"] / medians["one"]
+        table[set_name] = rows
+    return table
+
+
+def in_process(photos: list[bytes], names: list[str], reps: int) -> dict:
+    """Each set by render_set, lending every other core against lending none, alternating; median ms."""
+    settings = pipeline_settings()
+    borrows = {"threads": lend_up_to(multiprocessing.cpu_count() - 1), "one": lend_none}
+    table: dict = {}
+    for set_name, variants in SETS.items():
+        requests = [
+            (item["name"], ConvertOptions(format=item["format"], width=item["width"])) for item in variants
+        ]
+        rows = []
+        for name, photo in zip(names, photos, strict=True):
+            samples: dict[str, list[float]] = {side: [] for side in SIDES}
+            for rep in range(reps + 1):
+                for side in SIDES if rep % 2 == 0 else tuple(reversed(SIDES)):
+                    started = time.perf_counter()
+                    render_set(photo, requests, settings, borrow=borrows[side])
+                    if rep:  # the first pass warms up
+                        samples[side].append(time.perf_counter() - started)
             medians = {side: statistics.median(values) * 1000 for side, values in samples.items()}
             rows.append({"photo": name, **{f"{side}_ms": ms for side, ms in medians.items()}})
             rows[-1]["ratio"] = medians["threads"] / medians["one"]
@@ -149,16 +181,22 @@ def run(
     finally:
         for server in servers.values():
             stop_gunicorn(server)
-    report = {"idle": idle, "loaded": loaded, "auto_quality": auto, "sharp_webp_ms": sharp}
+    report = {
+        "idle": idle,
+        "in_process": in_process(photos, names, max(3, reps + 1)),
+        "loaded": loaded,
+        "auto_quality": auto,
+        "sharp_webp_ms": sharp,
+    }
     print_report(report)
     return report
 
 
-def print_report(report: dict) -> None:
-    sharp = report["sharp_webp_ms"] or {}
-    for set_name, rows in report["idle"].items():
-        title = "CMS set (4 widths x WebP + AVIF)" if set_name == "cms" else "WebP set (4 widths)"
-        print(f"\nidle, one client, {title}, /variants median ms (upload included):")
+def print_sets(table: dict, title: str, sharp: dict[str, float]) -> None:
+    """One table per set: each photo on lent threads and on one, and the ratio."""
+    for set_name, rows in table.items():
+        label = "CMS set (4 widths x WebP + AVIF)" if set_name == "cms" else "WebP set (4 widths)"
+        print("\n" + title.format(label))
         header = f"{'photo':34} {'threads':>9} {'1 thread':>9} {'ratio':>7}"
         print(header + (f" {'sharp Promise.all':>18}" if set_name == "webp" and sharp else ""))
         for row in rows:
@@ -168,6 +206,12 @@ def print_report(report: dict) -> None:
             print(line)
         ratios = [row["ratio"] for row in rows]
         print(f"{'median ratio':34} {'':19} {statistics.median(ratios):7.3f}")
+
+
+def print_report(report: dict) -> None:
+    sharp = report["sharp_webp_ms"] or {}
+    print_sets(report["idle"], "idle, one client, {}, /variants median ms (upload included):", sharp)
+    print_sets(report["in_process"], "in process, {}, render_set median ms:", {})
     loaded = report["loaded"]
     print("\nloaded, 4 clients closed loop, CMS set:")
     for side in SIDES:

@@ -31,9 +31,8 @@ from imgopt.imaging import geometry, intermediates
 from imgopt.imaging.limits import ALPHA_MODES
 from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.pipeline import convert, render_set
-from imgopt.imaging.source import read_orientation
-from imgopt.imaging.steps import resize, upright
-from testing.fidelity import RULE_BYTES, RULE_POINTS, reference, score
+from imgopt.imaging.steps import resize
+from testing.fidelity import RULE_BYTES, RULE_POINTS, full_decode, reference, scores
 from testing.settings import pipeline_settings
 
 WIDTHS = (320, 768, 1200, 1920)
@@ -76,10 +75,7 @@ def timed_set(data: bytes, settings) -> tuple[float, object]:
 def resize_step(data: bytes, reps: int) -> dict[str, float]:
     """Median ms of the set's resizes from one decode: chained as intermediates.py allows, and each from
     the decode."""
-    with Image.open(io.BytesIO(data)) as opened:
-        orientation = read_orientation(opened, [])
-        opened.load()
-        base = upright(opened, orientation)
+    base, _profile = full_decode(data)
     plans = [geometry.plan(base.size, ConvertOptions(width=width)) for width in WIDTHS if width < base.width]
     parents = intermediates.parents(base.size, plans, alpha=base.mode in ALPHA_MODES)
     order = sorted(range(len(plans)), key=lambda index: -plans[index].resized[0])
@@ -147,8 +143,8 @@ def _rule(name: str, data: bytes, result, settings) -> list[dict]:
         if made[rendition_name] == decoded:
             continue  # from the decode, as /convert makes it
         theirs = convert(data, options, settings).rendition
-        image = reference(data, options, ours)
-        points = score(image, ours.data) - score(image, theirs.data)
+        ours_score, theirs_score = scores(reference(data, options, ours), ours.data, theirs.data)
+        points = ours_score - theirs_score
         size = len(ours.data) / len(theirs.data)
         checks.append(
             {

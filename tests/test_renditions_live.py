@@ -87,6 +87,7 @@ def test_a_set_is_as_faithful_as_convert(live_server, name):
             rendition["frames"],
             crop_box=region,
         )
+        # /convert does not report its region: the in-process test (test_renditions.py) compares regions.
         theirs = Rendition(
             rendition["name"],
             single.content,

@@ -67,7 +67,8 @@ class TaskRunner:
                 self._ready.notify()
 
     def submit_all(self, tasks: list[Task], priorities: list[float] | None = None) -> None:
-        """Tasks to run in this order (on one thread: before anything submitted earlier)."""
+        """Tasks to run: on one thread in this order, before anything submitted earlier; on several, by
+        ``priorities`` (all 0 when not given: in this order)."""
         if self.threads == 1:
             self._stack.extend(reversed(tasks))
             return

@@ -419,25 +419,25 @@ class _Making:
 
     def _resize(self, runner: TaskRunner, resize: _SharedResize) -> None:
         """Make a geometry's resize, then hand on its encodes and the resizes made from it."""
-        resize.get()
-        items = sorted(resize.items, key=self.encode_work, reverse=True)
+        resize.make()
+        items = sorted(resize.items, key=self._encode_work, reverse=True)
         runner.submit_all(
             [partial(self._make_still, resize, item) for item in items],
-            [self.encode_work(item) for item in items],
+            [self._encode_work(item) for item in items],
         )
         self._submit_resizes(runner, resize.children)
 
     def _work_after(self, resize: _SharedResize) -> float:
         """Estimated encode seconds of a resize's renditions and of the resizes made from it."""
-        own = sum(self.encode_work(item) for item in resize.items)
+        own = sum(self._encode_work(item) for item in resize.items)
         return own + sum(self._work_after(child) for child in resize.children)
 
-    def encode_work(self, item: _Wanted) -> float:
+    def _encode_work(self, item: _Wanted) -> float:
         return estimate_encode_seconds(item.plan, 1, item.options, self.settings)
 
     def _make_still(self, resize: _SharedResize, item: _Wanted) -> None:
         """One rendition of a still image: its geometry's shared resize, finished for its format, encoded."""
-        shared = resize.get()
+        shared = resize.image
         frame = finish(shared, resize.decoded.image, plan=item.plan, output_format=item.options.format)
         last = resize.done()
         if frame is shared and not last and self.parallel:
@@ -513,7 +513,6 @@ def _link_intermediates(shared: list[_SharedResize], decoded: Image.Image) -> No
         if parent is not None:
             child.parent = shared[parent]
             shared[parent].children.append(child)
-            shared[parent].children_left += 1
 
 
 @dataclass
@@ -586,8 +585,9 @@ class _Decoded:
 
 @dataclass
 class _SharedResize:
-    """One geometry's resize, made once by whichever of its renditions (a WebP and an AVIF of one size)
-    asks first: from the decode, or from the resize of its ``parent``, a larger rendition."""
+    """One geometry's resize, made once by its own task before any of its renditions (a WebP and an AVIF of
+    one size) is encoded: from the decode, or from the resize of its ``parent``, a larger rendition, whose
+    task runs first and hands this one on."""
 
     decoded: _Decoded
     final: Geometry
@@ -596,41 +596,30 @@ class _SharedResize:
     # Resizes made from this one's pixels (as decoded, before colour), which are kept until the last.
     children: list[_SharedResize] = field(default_factory=list)
     children_left: int = 0
-    made: bool = False
     image: Image.Image | None = None
     raw: Image.Image | None = None
     used: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self) -> Image.Image:
-        with self.lock:
-            self._make()
-            return self.image
+    def make(self) -> None:
+        """The resize, in sRGB for the renditions; its pixels as decoded are kept for the children."""
+        if self.parent is None:
+            raw, self.image = self.decoded.resized(self.final)
+        else:
+            raw = self.parent.resized_for(self.final)
+            self.image = self.decoded.in_srgb(raw)
+        self.children_left = len(self.children)
+        self.raw = raw if self.children else None
 
     def resized_for(self, final: Geometry) -> Image.Image:
         """A smaller geometry's resize, made from this one's pixels, which go after the last such."""
-        with self.lock:
-            self._make()
-            raw = self.raw
+        raw = self.raw
         resized = resize(raw, final, intermediates.grid(self.decoded.source_size, raw.size))
         with self.lock:
             self.children_left -= 1
             if self.children_left == 0:
                 self.raw = None
         return resized
-
-    def _make(self) -> None:
-        """The resize, once (the lock is held): from the parent's pixels, or the decode's."""
-        if self.made:
-            return
-        if self.parent is None:
-            raw, self.image = self.decoded.resized(self.final)
-        else:
-            raw = self.parent.resized_for(self.final)
-            self.image = self.decoded.in_srgb(raw)
-        if self.children_left:
-            self.raw = raw
-        self.made = True
 
     def done(self) -> bool:
         """One of its renditions has its frame: the last lets the resize go (and is told it was last)."""
