@@ -164,3 +164,48 @@ def test_the_encode_time_budget_counts_every_rendition():
         render_set(images.jpeg(), one * 2, settings)
     assert caught.value.code == "output_too_large"
     assert "2 renditions" in caught.value.message
+
+
+@pytest.fixture
+def opens(monkeypatch):
+    """Count every open of the upload, wherever the pipeline makes it."""
+    from imgopt.imaging import pipeline, source
+
+    calls = []
+    real = source.open_image
+
+    def recording(data):
+        calls.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(source, "open_image", recording)
+    monkeypatch.setattr(pipeline, "open_image", recording)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("data", "expected_decodes"),
+    [
+        (photo((1600, 1200)), 4),
+        (photo((1600, 1200), orientation=6), 3),
+        (images.encode(images.textured((800, 600)), "PNG"), 1),
+        (images.animation(["red", "blue"], [50, 70], fmt="WEBP", size=(300, 200)), 1),
+    ],
+    ids=["jpeg", "jpeg-rotated", "png", "webp-animated"],
+)
+def test_the_upload_is_opened_once_per_distinct_decode(opens, data, expected_decodes):
+    result = render_set(data, CMS, SETTINGS)
+    assert len(result.decoded_sizes) == expected_decodes
+    assert len(opens) == expected_decodes
+
+
+@pytest.mark.parametrize("size", [(1600, 1200), (1200, 1600), (4032, 3024), (641, 479), (40, 20), (9, 9)])
+@pytest.mark.parametrize(
+    "box", [(1600, 1200), (800, 601), (400, 300), (199, 150), (32, 32), (1, 1), (5000, 10)]
+)
+def test_the_jpeg_decode_size_is_known_from_the_header_as_pillow_drafts_it(size, box):
+    from imgopt.imaging.source import apply_draft, jpeg_draft_size, open_image
+
+    with open_image(images.encode(Image.new("RGB", size, "grey"), "JPEG")) as opened:
+        apply_draft(opened, box, 1)
+        assert jpeg_draft_size(size, box) == opened.size

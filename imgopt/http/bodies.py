@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
-from imgopt.imaging.pipeline import Rendition, RenditionSet
+from imgopt.imaging.outputs import Rendition, RenditionSet
 
 # Raw bytes per base64 chunk of the streamed /variants body (a multiple of 3, so chunks join cleanly).
 BASE64_CHUNK = 3 * 256 * 1024

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import g
 
-from imgopt.imaging.pipeline import Rendition, RenditionSet
+from imgopt.imaging.outputs import Rendition, RenditionSet
 
 
 @dataclass

@@ -6,7 +6,7 @@ The memory and time figures are estimates from measured per-format factors and e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from imgopt.errors import ImageTooLarge, UnprocessableImage
 from imgopt.imaging.geometry import Geometry
@@ -51,6 +51,11 @@ AUTO_QUALITY_ENCODES = 2 * (MAX_PROBES + MAX_RAISES + 1)
 # 1920x1440 encode of noise (the worst case), 16 bytes for WebP at method 4, 22 for AVIF at speed 9. Counted
 # for each rendition encoded beside another when a set runs on several threads.
 ENCODER_BYTES_PER_PIXEL = 24
+
+
+# Encoders that can use more than one thread for one image (libaom's row and tile threads): a set of one
+# such rendition gives its encoder the threads a set would give its renditions.
+THREADED_ENCODERS = ("avif",)
 
 
 # Encoder throughput in megapixels per second on one core of our 2-core machine with the other core busy,
@@ -198,3 +203,52 @@ def check_encode_time(
             f"{settings.max_encode_seconds:.0f} s limit (half of TIMEOUT); ask for smaller or fewer outputs"
         )
         raise ImageTooLarge(msg, code="output_too_large")
+
+
+Output = tuple[Geometry, int, ConvertOptions]
+
+
+def check_set_budgets(
+    source_format: str,
+    mode: str,
+    largest_decode: tuple[int, int],
+    outputs: Sequence[Output],
+    settings: PipelineSettings,
+) -> int:
+    """Pixel memory and encode time of a set's outputs (plan, frames, options), summed, before anything is
+    decoded; returns the threads the memory budget allows (renditions encoded at once each need their
+    encoder's memory), at most ``settings.rendition_threads``."""
+    areas = [plan.canvas[0] * plan.canvas[1] for plan, _frames, _options in outputs]
+    output_pixels = sum(area * frames for area, (_plan, frames, _options) in zip(areas, outputs, strict=True))
+    scored = sorted(
+        (
+            area
+            for area, (_plan, _frames, options) in zip(areas, outputs, strict=True)
+            if options.auto_quality
+        ),
+        reverse=True,
+    )
+    largest = sorted(areas, reverse=True)
+
+    def check(threads: int) -> None:
+        check_memory(
+            source_format,
+            mode,
+            largest_decode,
+            output_pixels,
+            settings,
+            scored_pixels=sum(scored[:threads]),
+            in_flight_pixels=sum(largest[1:threads]),
+        )
+
+    check(1)
+    check_encode_time(outputs, settings)
+    alone = len(outputs) == 1 and outputs[0][2].format in THREADED_ENCODERS
+    wanted = settings.rendition_threads if alone else min(settings.rendition_threads, len(outputs))
+    for threads in range(wanted, 1, -1):
+        try:
+            check(threads)
+        except ImageTooLarge:
+            continue
+        return threads
+    return 1

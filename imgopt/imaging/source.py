@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
@@ -75,6 +76,36 @@ def open_image(data: Buffer) -> Image.Image:
         raise UnprocessableImage(msg) from None
 
 
+@dataclass(frozen=True)
+class Survey:
+    """What the header says, before any pixel is decoded."""
+
+    format: str
+    size: tuple[int, int]
+    mode: str
+    frames: int
+    orientation: int
+
+    @property
+    def upright_size(self) -> tuple[int, int]:
+        """The size once the EXIF orientation is applied."""
+        return oriented_size(self.size, self.orientation)
+
+
+def survey(
+    header: Image.Image, data: Buffer, *, animated: bool, settings: PipelineSettings, notes: list[str]
+) -> Survey:
+    """Format, size, frames and orientation from the header; frames are counted only when something wants
+    them (``animated``: an animated output, or the source's facts)."""
+    return Survey(
+        format=header.format or "unknown",
+        size=header.size,
+        mode=header.mode,
+        frames=count_frames(header, data, animated, settings),
+        orientation=read_orientation(header, notes),
+    )
+
+
 def count_frames(source: Image.Image, data: Buffer, animated: bool, settings: PipelineSettings) -> int:
     """How many frames we will decode: 1 unless the source is an animation and the caller wants it."""
     if not animated or source.format not in ANIMATED_INPUTS:
@@ -119,6 +150,20 @@ def apply_draft(source: Image.Image, upright_box: tuple[int, int], orientation: 
         source.draft(source.mode, box)
     except Exception:  # draft is an optimisation; a failure only costs time
         return
+
+
+# The reductions libjpeg's DCT scaling offers, largest first, as Pillow's JPEG draft picks among them.
+JPEG_SCALES = (8, 4, 2, 1)
+
+
+def jpeg_draft_size(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """The size a JPEG of ``size`` decodes at once drafted to cover ``box`` (both stored orientation): the
+    largest 1/k scale that still covers it, as Pillow's draft chooses, known without opening the file."""
+    if box[0] >= size[0] and box[1] >= size[1]:
+        return size
+    fits = min(size[0] // box[0], size[1] // box[1])
+    scale = next((scale for scale in JPEG_SCALES if fits >= scale), 1)
+    return (size[0] + scale - 1) // scale, (size[1] + scale - 1) // scale
 
 
 def decode_frames(source: Image.Image, frame_count: int) -> Iterator[tuple[Image.Image, int]]:

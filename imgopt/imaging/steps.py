@@ -1,10 +1,18 @@
-"""Pixel steps on one decoded frame: mode, orientation, resize, colour and padding.
+"""The pixel steps, and the one list of them that makes every output frame.
 
-Each step is a small function of an image and the facts it needs; the one orchestrator (pipeline.py) runs
-them for every rendition.
+``upright`` turns a decoded frame into the upright working image every rendition starts from. Then each
+rendition's frame goes through ``FRAME_STEPS`` in order, by ``render_frame``: for a still, a rendition made
+from a larger one's resize (imgopt/imaging/intermediates.py) and every frame of an animation alike. A new
+step (sharpen, watermark) is one function here and one line in ``FRAME_STEPS``.
+
+Steps that depend only on the geometry are made once and shared by the formats of that geometry (a WebP and
+an AVIF of one size); steps marked ``per_output`` run for each output format.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
@@ -32,8 +40,41 @@ RESAMPLE = Image.Resampling.LANCZOS
 REDUCING_GAP = 3.0
 
 
+@dataclass(frozen=True)
+class FrameJob:
+    """What the steps need to know to make one rendition's frame from an upright frame."""
+
+    plan: Geometry
+    # How upright source coordinates map onto the image the first step resizes (a reduced decode, or a
+    # larger rendition's resize).
+    grid: Grid
+    # The source's ICC profile (None: sRGB), and the one assumed for CMYK without one.
+    profile: bytes | None
+    cmyk_profile: bytes
+    notes: list[str]
+    # For the per-output steps: the format, and the decoder's own frame, which the output must not share.
+    output_format: str = ""
+    decoded: Image.Image | None = None
+
+    def for_output(self, output_format: str, decoded: Image.Image | None) -> FrameJob:
+        """This job for one output format of the geometry."""
+        return replace(self, output_format=output_format, decoded=decoded)
+
+
+@dataclass(frozen=True)
+class FrameStep:
+    """One step of ``FRAME_STEPS``: a function of the frame so far and the job."""
+
+    apply: Callable[[Image.Image, FrameJob], Image.Image]
+    # Depends on the output format: run once per output rather than once per geometry.
+    per_output: bool = False
+
+    def __call__(self, image: Image.Image, job: FrameJob) -> Image.Image:
+        return self.apply(image, job)
+
+
 def upright(image: Image.Image, orientation: int) -> Image.Image:
-    """A decoded frame in a working mode and turned upright: what every later step starts from."""
+    """A decoded frame in a working mode and turned upright: what every rendition starts from."""
     return apply_orientation(normalise_mode(image), orientation)
 
 
@@ -76,18 +117,53 @@ def pad(image: Image.Image, plan: Geometry, output_format: str) -> Image.Image:
     return canvas
 
 
-def finish(
-    image: Image.Image,
-    decoded: Image.Image,
-    *,
-    plan: Geometry,
-    output_format: str,
-) -> Image.Image:
-    """Pad a resized, sRGB frame to its canvas and detach it from the decoder and its metadata."""
-    image = pad(image, plan, output_format)
-    if image is decoded:  # nothing changed the pixels: detach from the decoder, which moves to the next frame
+def resize_to_plan(image: Image.Image, job: FrameJob) -> Image.Image:
+    """The frame step: resize (and cut) to the job's plan."""
+    return resize(image, job.plan, job.grid)
+
+
+def convert_to_srgb(image: Image.Image, job: FrameJob) -> Image.Image:
+    """The frame step: pixels in sRGB through the source's profile (imgopt/imaging/colour.py)."""
+    return to_srgb(image, job.profile, job.cmyk_profile, job.notes)
+
+
+def pad_to_canvas(image: Image.Image, job: FrameJob) -> Image.Image:
+    """The frame step: the output's exact canvas (fit=contain), white behind JPEG."""
+    return pad(image, job.plan, job.output_format)
+
+
+def detach(image: Image.Image, job: FrameJob) -> Image.Image:
+    """The frame step: a frame of its own, with no metadata: never the decoder's frame, which moves on to the
+    next frame or is freed."""
+    if image is job.decoded:
         image = image.copy()
     image.info = {}
+    return image
+
+
+# Every output frame is made by these, in order. The first is the resize: a rendition made from a larger
+# one's resize starts from that step's result (``RESIZE_STEPS``).
+FRAME_STEPS: tuple[FrameStep, ...] = (
+    FrameStep(resize_to_plan),
+    FrameStep(convert_to_srgb),
+    FrameStep(pad_to_canvas, per_output=True),
+    FrameStep(detach, per_output=True),
+)
+
+# The steps made once per geometry and shared by its formats, then those made per output.
+GEOMETRY_STEPS = tuple(step for step in FRAME_STEPS if not step.per_output)
+OUTPUT_STEPS = FRAME_STEPS[len(GEOMETRY_STEPS) :]
+# What a smaller rendition may be made from: the geometry's frame after the resize, before any other step.
+RESIZE_STEPS, AFTER_RESIZE_STEPS = GEOMETRY_STEPS[:1], GEOMETRY_STEPS[1:]
+if any(not step.per_output for step in OUTPUT_STEPS):
+    msg = "FRAME_STEPS: a shared step after a per-output one would be run once per output"
+    raise AssertionError(msg)
+
+
+def render_frame(image: Image.Image, job: FrameJob, steps: Sequence[FrameStep] = FRAME_STEPS) -> Image.Image:
+    """Run ``steps`` (every frame step unless told) on one upright frame, in order."""
+    for step in steps:
+        image = step(image, job)
     return image
 
 
@@ -115,20 +191,3 @@ def place_smart_window(
         notes.append("smart_crop_fell_back_to_centre")
         return plan
     return geometry.place(plan, point)
-
-
-def render_frame(
-    base: Image.Image,
-    decoded: Image.Image,
-    *,
-    plan: Geometry,
-    grid: Grid,
-    profile: bytes | None,
-    cmyk_profile: bytes,
-    output_format: str,
-    notes: list[str],
-) -> Image.Image:
-    """Turn one upright decoded frame into the output frame: resize (and cut), colour, pad."""
-    image = resize(base, plan, grid)
-    image = to_srgb(image, profile, cmyk_profile, notes)
-    return finish(image, decoded, plan=plan, output_format=output_format)
