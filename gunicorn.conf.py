@@ -16,12 +16,13 @@ _metrics_dir = tempfile.mkdtemp(
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 
 from imgopt.config import ConfigError, Settings, load_env_file
-from imgopt.http.state import package_version
+from imgopt.http.runtime import package_version
 from imgopt.server import cores
 from imgopt.server.health_responder import HealthResponder, worker_report
 from imgopt.server.logs import gunicorn_logconfig
+from imgopt.server.memory import limit_malloc_arenas
 from imgopt.server.metrics import mark_worker_dead
-from imgopt.server.worker import WorkerSettings, limit_malloc_arenas
+from imgopt.server.worker import WorkerSettings
 
 # SVT-AV1 prints a banner on every encode unless told to keep quiet before the library loads.
 os.environ.setdefault("SVT_LOG", "1")
@@ -140,7 +141,7 @@ def post_fork(server, worker):
     worker.configure(
         WorkerSettings(
             # A client socket that sends nothing for BODY_READ_TIMEOUT frees the worker; the head must be in
-            # within HEADER_READ_TIMEOUT and the response out within SEND_TIMEOUT (imgopt/server/phases.py).
+            # within HEADER_READ_TIMEOUT, the response out within SEND_TIMEOUT (imgopt/server/deadlines.py).
             client_timeout=settings.body_read_timeout,
             header_timeout=settings.header_read_timeout,
             send_timeout=settings.send_timeout,

@@ -13,7 +13,7 @@ is timed.
   format, interleaved; the ratio of the summed medians.
 - format=auto against the smaller of the two auto outputs.
 - Memory: a fresh worker-like process's peak RSS growth for one convert, fixed against auto, per output pixel.
-- ``--fit``: a dense sweep that refits perceptual.MODELS and autoquality.SLOPES (printed, not written).
+- ``--fit``: a dense sweep that refits ssimulacra2.MODELS and autoquality.SLOPES (printed, not written).
 
     .venv/bin/python -m bench.autoquality [CORPUS_DIR] [--smoke] [--fit] [--json PATH]
 """
@@ -21,6 +21,7 @@ is timed.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import itertools
 import json
@@ -40,7 +41,7 @@ from bench.sets import markdown_table
 from imgopt.imaging.codecs import flattened_for_jpeg
 from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.pipeline import convert
-from imgopt.imaging.quality import ssimulacra2 as perceptual
+from imgopt.imaging.quality import ssimulacra2
 from testing.settings import pipeline_settings
 
 WIDTH = 1200
@@ -89,23 +90,20 @@ def _png(image: Image.Image) -> bytes:
 
 
 def reference_score(original: Image.Image, distorted: Image.Image, workdir: Path) -> float:
-    """The PyPI ssimulacra2 package's score (transparency composited over grey, as perceptual does)."""
+    """The PyPI ssimulacra2 package's score (transparency composited over grey, as ours does)."""
     from ssimulacra2 import compute_ssimulacra2
 
     paths = []
     for name, image in (("ref", original), ("dist", distorted)):
         path = workdir / f"{name}.png"
-        perceptual._opaque(image).save(path)
+        ssimulacra2._opaque(image).save(path)
         paths.append(str(path))
     return float(compute_ssimulacra2(*paths))
 
 
 def has_reference() -> bool:
-    try:
-        import ssimulacra2  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether the PyPI ssimulacra2 package (not ours, imgopt.imaging.quality.ssimulacra2) is installed."""
+    return importlib.util.find_spec("ssimulacra2") is not None
 
 
 # --- agreement -------------------------------------------------------------------------------------------
@@ -115,11 +113,11 @@ def agreement(references: dict[str, Image.Image], workdir: Path) -> dict:
     """Our exact score and estimate against the reference, per format, over photos x qualities."""
     rows = []
     for name, original in references.items():
-        scorer = perceptual.Scorer(original)
+        scorer = ssimulacra2.Scorer(original)
         for output_format in FORMATS:
             for quality in AGREEMENT_QUALITIES:
                 _, decoded = encoded(original, output_format, quality)
-                estimate = scorer.estimate(decoded, perceptual.MODELS[output_format])
+                estimate = scorer.estimate(decoded, ssimulacra2.MODELS[output_format])
                 rows.append(
                     {
                         "image": name,
@@ -221,7 +219,7 @@ def equal_worst_fixed(
 
     The search is a bisection on the worst image's score, which rises with quality (close enough for this).
     """
-    scorers = {name: perceptual.Scorer(image) for name, image in references.items()}
+    scorers = {name: ssimulacra2.Scorer(image) for name, image in references.items()}
 
     def at(quality: int) -> tuple[float, dict[str, int]]:
         scores, sizes = [], {}
@@ -286,7 +284,7 @@ def format_auto(sources: dict[str, bytes], auto_bytes: dict[str, dict[str, int]]
 
 def memory(data: bytes) -> dict:
     """Peak RSS growth of one convert in a fresh process, fixed against auto, per output pixel; ``extra``
-    is what quality=auto adds, which budget.SCORING_BYTES_PER_PIXEL must cover."""
+    is what quality=auto adds, which limits.SCORING_BYTES_PER_PIXEL must cover."""
     context = multiprocessing.get_context("spawn")  # a fresh heap: nothing freed earlier to reuse
     result = {}
     for mode in ("fixed", "auto"):
@@ -324,18 +322,18 @@ def fit(references: dict[str, Image.Image]) -> dict:
         rows = []
         for name, image in references.items():
             original = flattened_for_jpeg(image) if output_format == "jpeg" else image
-            scorer = perceptual.Scorer(original)
+            scorer = ssimulacra2.Scorer(original)
             for quality in range(1, 101, 3):
                 _, decoded = encoded(original, output_format, quality)
-                estimate = scorer.estimate(decoded, perceptual.MODELS[output_format])
+                estimate = scorer.estimate(decoded, ssimulacra2.MODELS[output_format])
                 score = scorer.score(decoded, estimate)
                 rows.append((name, quality, estimate.coarse_raw, estimate.scale1_raw, score))
         used = [row for row in rows if 50 <= row[4] <= 95]
         features = numpy.array([[row[2], row[3], 1.0] for row in used])
         raw = numpy.array([_raw_of(row[4]) for row in used])
         coefficients = numpy.linalg.lstsq(features, raw, rcond=None)[0]
-        model = perceptual.FinestScaleModel(*(round(float(value), 4) for value in coefficients))
-        errors = [abs(perceptual._to_score(model.full_raw(row[2], row[3])) - row[4]) for row in used]
+        model = ssimulacra2.FinestScaleModel(*(round(float(value), 4) for value in coefficients))
+        errors = [abs(ssimulacra2._to_score(model.full_raw(row[2], row[3])) - row[4]) for row in used]
         report[output_format] = {
             "model": [model.coarse, model.scale1, model.constant],
             "mae": statistics.mean(errors),
@@ -351,7 +349,7 @@ def _raw_of(score: float) -> float:
     low, high = 0.0, 1e4
     for _ in range(80):
         middle = (low + high) / 2
-        if perceptual._to_score(middle) > score:
+        if ssimulacra2._to_score(middle) > score:
             low = middle
         else:
             high = middle
@@ -467,7 +465,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("corpus", nargs="?", type=Path)
     parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--fit", action="store_true", help="refit perceptual.MODELS and autoquality.SLOPES")
+    parser.add_argument("--fit", action="store_true", help="refit ssimulacra2.MODELS and autoquality.SLOPES")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

@@ -11,7 +11,7 @@ from imgopt.http import api, ops, playground
 from imgopt.http.error_handlers import register_error_handlers
 from imgopt.http.hooks import register_hooks
 from imgopt.http.middleware import DrainUnreadBody
-from imgopt.http.state import Runtime
+from imgopt.http.runtime import Runtime
 from imgopt.imaging.source import register_plugins
 from imgopt.server.logs import configure_logging
 

@@ -148,16 +148,16 @@ def test_bad_tokens_get_401_with_www_authenticate(client, header):
 @pytest.fixture
 def body_reads(monkeypatch):
     """Record every call of read_body, the only place the request body is read."""
-    from imgopt.http import uploads as views
+    from imgopt.http import uploads
 
     calls = []
-    real = views.read_body
+    real = uploads.read_body
 
     def recording(*args, **kwargs):
         calls.append(True)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(views, "read_body", recording)
+    monkeypatch.setattr(uploads, "read_body", recording)
     return calls
 
 

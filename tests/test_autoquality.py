@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from imgopt.errors import ImageTooLarge
-from imgopt.imaging import limits as budget
+from imgopt.imaging import limits
 from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.pipeline import convert
-from imgopt.imaging.quality import ssimulacra2 as perceptual
+from imgopt.imaging.quality import ssimulacra2
 from imgopt.imaging.quality.search import ACCEPT, choose_quality
 from testing import images
 from testing.settings import pipeline_settings
@@ -46,27 +46,27 @@ def decoded(data: bytes) -> Image.Image:
 
 @pytest.mark.parametrize(("original", "distortion"), sorted(REFERENCE_SCORES))
 def test_scores_agree_with_the_reference_implementation(original, distortion):
-    scorer = perceptual.Scorer(Image.open(GOLDEN / f"{original}.png"))
+    scorer = ssimulacra2.Scorer(Image.open(GOLDEN / f"{original}.png"))
     score = scorer.score(Image.open(GOLDEN / f"{original}-{distortion}.png"))
     assert score == pytest.approx(REFERENCE_SCORES[original, distortion], abs=0.05)
 
 
 def test_an_identical_image_scores_100_and_a_tiny_one_cannot_be_scored():
     image = images.textured((64, 48))
-    assert perceptual.Scorer(image).score(image.copy()) == pytest.approx(100.0)
+    assert ssimulacra2.Scorer(image).score(image.copy()) == pytest.approx(100.0)
     tiny = images.textured((7, 40))
-    assert perceptual.scale_count(tiny.size) == 0
-    assert perceptual.Scorer(tiny).score(tiny.rotate(180)) == 100.0
+    assert ssimulacra2.scale_count(tiny.size) == 0
+    assert ssimulacra2.Scorer(tiny).score(tiny.rotate(180)) == 100.0
 
 
 @pytest.mark.parametrize("output_format", ["webp", "avif", "jpeg"])
 def test_scores_rise_with_quality_and_the_estimate_stays_near_the_exact_score(output_format):
     image = images.textured((256, 192))
-    scorer = perceptual.Scorer(image)
+    scorer = ssimulacra2.Scorer(image)
     scores = []
     for quality in (15, 50, 90):
         distorted = decoded(encoded_at(image, output_format, quality))
-        estimate = scorer.estimate(distorted, perceptual.MODELS[output_format])
+        estimate = scorer.estimate(distorted, ssimulacra2.MODELS[output_format])
         scores.append(scorer.score(distorted, estimate))
         if scores[-1] >= 50:  # the range the finest-scale models were fitted on (and the search works in)
             assert estimate.predicted == pytest.approx(scores[-1], abs=6)
@@ -79,12 +79,12 @@ def test_transparent_pixels_are_judged_as_seen_over_grey():
     hidden.putalpha(0)
     noisy = Image.effect_noise((96, 64), 80).convert("RGBA")
     noisy.putalpha(0)
-    assert perceptual.Scorer(hidden).score(noisy) == pytest.approx(100.0)
-    assert perceptual.Scorer(opaque).score(noisy.convert("RGB")) < 30
+    assert ssimulacra2.Scorer(hidden).score(noisy) == pytest.approx(100.0)
+    assert ssimulacra2.Scorer(opaque).score(noisy.convert("RGB")) < 30
 
 
 def brute_force(image: Image.Image, output_format: str) -> dict[int, float]:
-    scorer = perceptual.Scorer(image)
+    scorer = ssimulacra2.Scorer(image)
     return {q: scorer.score(decoded(encoded_at(image, output_format, q))) for q in range(1, 101)}
 
 
@@ -98,7 +98,7 @@ def test_the_search_finds_the_smallest_quality_that_reaches_the_target(output_fo
         # Scores are not quite monotonic in quality: from here up every quality reaches the target.
         reliable[name] = min(q for q in scores if all(scores[k] >= target for k in range(q, 101)))
         choice = choose_quality(
-            perceptual.Scorer(image),
+            ssimulacra2.Scorer(image),
             output_format,
             target,
             lambda q, i=image: encoded_at(i, output_format, q),
@@ -117,9 +117,9 @@ def test_an_unreachable_target_returns_the_best_encode_it_found():
     def capped(quality: int) -> bytes:  # an encoder that cannot go above quality 20
         return encoded_at(image, "webp", min(quality, 20))
 
-    choice = choose_quality(perceptual.Scorer(image), "webp", 95.0, capped)
+    choice = choose_quality(ssimulacra2.Scorer(image), "webp", 95.0, capped)
     assert choice.score < 95
-    assert choice.score == pytest.approx(perceptual.Scorer(image).score(decoded(capped(20))), abs=1e-6)
+    assert choice.score == pytest.approx(ssimulacra2.Scorer(image).score(decoded(capped(20))), abs=1e-6)
 
 
 def test_the_search_is_deterministic_and_reports_the_score_of_the_bytes_it_returns():
@@ -128,7 +128,7 @@ def test_the_search_is_deterministic_and_reports_the_score_of_the_bytes_it_retur
     first, second = convert(data, options, SETTINGS).rendition, convert(data, options, SETTINGS).rendition
     assert (first.data, first.quality, first.score) == (second.data, second.quality, second.score)
     reference = decoded(convert(data, ConvertOptions(format="png"), SETTINGS).rendition.data)
-    assert first.score == pytest.approx(perceptual.Scorer(reference).score(decoded(first.data)), abs=0.01)
+    assert first.score == pytest.approx(ssimulacra2.Scorer(reference).score(decoded(first.data)), abs=0.01)
     assert first.score >= 80
 
 
@@ -189,9 +189,9 @@ def test_an_output_too_small_to_score_gets_the_default_quality():
 
 def test_the_memory_budget_counts_the_scoring():
     settings = replace(SETTINGS, max_decode_bytes=64 * 1024 * 1024)
-    budget.check_memory("png", "RGB", (2000, 1500), 2000 * 1500, settings)
+    limits.check_memory("png", "RGB", (2000, 1500), 2000 * 1500, settings)
     with pytest.raises(ImageTooLarge, match="quality=auto"):
-        budget.check_memory("png", "RGB", (2000, 1500), 2000 * 1500, settings, scored_pixels=2000 * 1500)
+        limits.check_memory("png", "RGB", (2000, 1500), 2000 * 1500, settings, scored_pixels=2000 * 1500)
 
 
 def test_numpy_is_imported_only_when_quality_auto_is_first_used():

@@ -206,16 +206,16 @@ def test_the_summed_budgets_refuse_a_set_each_item_of_which_fits(live_server, it
 @pytest.fixture
 def opened(monkeypatch):
     """Record every time the pipeline opens the upload."""
-    from imgopt.imaging import pipeline as renditions
+    from imgopt.imaging import pipeline
 
     calls = []
-    real = renditions.open_image
+    real = pipeline.open_image
 
     def recording(data):
         calls.append(len(data))
         return real(data)
 
-    monkeypatch.setattr(renditions, "open_image", recording)
+    monkeypatch.setattr(pipeline, "open_image", recording)
     return calls
 
 

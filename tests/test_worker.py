@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from imgopt.server import worker
+from imgopt.server import memory, worker
 
 
 class FakeWorker:
@@ -57,20 +57,20 @@ def test_a_worker_still_too_large_after_trimming_retires(rss, rss_mib, limit, al
 
 
 def test_trimming_returns_freed_heap_to_the_system():
-    if not worker.trim_heap():
+    if not memory.trim_heap():
         pytest.skip("no glibc malloc_trim here")
-    before = worker.rss_mib()
+    before = memory.rss_mib()
     blocks = [bytearray(64 * 1024) for _ in range(1600)]  # 100 MiB in small blocks, on the heap
     for block in blocks:
         block[::4096] = b"x" * len(block[::4096])  # touch every page
-    grown = worker.rss_mib()
+    grown = memory.rss_mib()
     del blocks[:-1]  # keep the last, so free() cannot release the heap's top on its own
-    freed_but_held = worker.rss_mib()
-    worker.trim_heap()
+    freed_but_held = memory.rss_mib()
+    memory.trim_heap()
     assert grown - before > 80
     assert freed_but_held - before > 80, "free() alone already gave the memory back: nothing to test"
-    assert worker.rss_mib() - before < 30
+    assert memory.rss_mib() - before < 30
 
 
 def test_rss_is_read_from_proc():
-    assert 5 < worker.rss_mib() < 4096
+    assert 5 < memory.rss_mib() < 4096

@@ -1,7 +1,7 @@
 """Admission: before an image route reads its upload, refuse work that nobody will receive or that would
 wait too long for a worker.
 
-The worker (imgopt/server/phases.py) puts two questions in the WSGI environ: has this client closed its
+The worker (imgopt/server/environ.py) puts two questions in the WSGI environ: has this client closed its
 connection (its FIN queued behind the body it sent), and how many connections wait in the listen backlog.
 Under Flask's test client neither is there, and everything is admitted.
 """
@@ -14,7 +14,7 @@ from flask import request
 
 from imgopt.errors import ClientGone, Overloaded
 from imgopt.http.middleware import NOTHING_TO_DRAIN
-from imgopt.http.state import runtime
+from imgopt.http.runtime import runtime
 from imgopt.server.environ import CLIENT_GONE, QUEUED
 
 

@@ -12,7 +12,7 @@ from imgopt.http.auth import require_token
 from imgopt.http.bodies import rendition_set_body
 from imgopt.http.forms import parse_options, parse_variants
 from imgopt.http.request_facts import elapsed_ms, request_facts
-from imgopt.http.state import runtime
+from imgopt.http.runtime import runtime
 from imgopt.http.uploads import read_upload
 from imgopt.imaging import pipeline
 

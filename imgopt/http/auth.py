@@ -11,7 +11,7 @@ from flask import request
 
 from imgopt.errors import Unauthorized
 from imgopt.http.request_facts import request_facts
-from imgopt.http.state import runtime
+from imgopt.http.runtime import runtime
 
 
 def require_token(view: Callable[..., Any]) -> Callable[..., Any]:

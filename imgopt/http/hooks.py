@@ -10,7 +10,7 @@ import uuid
 from flask import Flask, Response, g, request
 
 from imgopt.http.request_facts import RequestFacts, request_facts
-from imgopt.http.state import runtime
+from imgopt.http.runtime import runtime
 from imgopt.server.logs import log_request
 
 # A caller's X-Request-Id is echoed only when it is short and plain enough to be safe in logs and headers.

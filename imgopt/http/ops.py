@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from imgopt.http.auth import check_token
-from imgopt.http.state import runtime
+from imgopt.http.runtime import runtime
 from imgopt.server.environ import DRAINING
 
 bp = Blueprint("ops", __name__)

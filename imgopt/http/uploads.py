@@ -9,11 +9,7 @@ disk, so nothing is left behind when a client disconnects.
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -23,7 +19,8 @@ from werkzeug.http import parse_options_header
 from imgopt.errors import BadRequest, PayloadTooLarge, RequestTimeout
 from imgopt.http.middleware import NOTHING_TO_DRAIN
 from imgopt.http.request_facts import elapsed_ms, request_facts
-from imgopt.http.state import runtime
+from imgopt.http.runtime import runtime
+from imgopt.server.deadlines import within
 from imgopt.server.environ import HEARTBEAT
 
 MAX_PARTS = 64
@@ -101,7 +98,7 @@ def read_body(
         raise _too_large(max_bytes)
     wanted = max_bytes + 1 if content_length is None else content_length
     try:
-        with _deadline(within_seconds):
+        with within(within_seconds):
             body = _read_into_one_buffer(stream, wanted, known_length=content_length is not None)
     except TimeoutError:
         msg = "the upload stalled (no data for BODY_READ_TIMEOUT seconds) or was too slow; send it again"
@@ -141,32 +138,6 @@ def _read_into_one_buffer(stream: IO[bytes], wanted: int, *, known_length: bool)
             filled += len(chunk)
     del body[filled:]
     return body
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float | None) -> Iterator[None]:
-    """Raise TimeoutError inside the block once ``seconds`` have passed, even within a blocking read.
-
-    A client trickling a byte at a time never lets a read time out on its own. SIGALRM interrupts the read;
-    it works in a process's main thread only (a sync worker's requests run there), elsewhere it is a no-op.
-    """
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    active = True
-
-    def expire(_signal: int, _frame: object) -> None:
-        if active:
-            raise TimeoutError
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        active = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:

@@ -1,4 +1,13 @@
-"""WSGI environ keys through which the gunicorn worker tells the app about itself."""
+"""What the gunicorn worker tells the app about a request, through WSGI environ keys, and the wrapper that
+puts it there."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from imgopt.server.connection import peer_has_closed, queued_connections
+from imgopt.server.deadlines import SendDeadline
 
 # Set by a worker that is shutting down (imgopt/server/worker.py) on the requests it still answers.
 DRAINING = "imgopt.draining"
@@ -11,3 +20,30 @@ CLIENT_GONE = "imgopt.client_gone"
 
 # A callable: how many connections wait in the listen backlog for a worker.
 QUEUED = "imgopt.queued"
+
+
+def with_connection_facts(
+    app: Callable[..., Iterable[bytes]],
+    *,
+    heartbeat: Callable[[], None],
+    listeners: list[Any],
+    send_timeout: float,
+) -> Callable[..., Iterable[bytes]]:
+    """Wrap the WSGI app: each request can beat the worker's heartbeat, ask whether its client has gone and
+    how many connections wait behind it; its response is written within ``send_timeout``."""
+
+    def queued() -> int:
+        return sum(queued_connections(listener.sock) for listener in listeners if hasattr(listener, "sock"))
+
+    def app_with_facts(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        sock = environ.get("gunicorn.socket")
+        environ[HEARTBEAT] = heartbeat
+        environ[QUEUED] = queued
+        if sock is not None:
+            environ[CLIENT_GONE] = lambda: peer_has_closed(sock)
+        body = app(environ, start_response)
+        if sock is None or not send_timeout:
+            return body
+        return SendDeadline(body, sock, send_timeout, sock.gettimeout())
+
+    return app_with_facts

@@ -14,7 +14,7 @@ from http import HTTPStatus
 from gunicorn.http import errors as gerrors
 
 from imgopt.errors import ERROR_CODES
-from imgopt.server.phases import HeaderTimeout
+from imgopt.server.deadlines import HeaderTimeout
 
 # gunicorn's parse errors by what the caller did; the first matching class wins.
 PROTOCOL_ERRORS: tuple[tuple[type[BaseException], str], ...] = (

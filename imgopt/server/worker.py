@@ -8,11 +8,7 @@ response has been sent (gunicorn's ``post_request`` hook), so its work never del
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
-import functools
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,8 +17,9 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers.sync import SyncWorker
 
-from imgopt.server import phases, protocol_errors
-from imgopt.server.environ import DRAINING
+from imgopt.server import deadlines, protocol_errors
+from imgopt.server.environ import DRAINING, with_connection_facts
+from imgopt.server.memory import rss_mib, trim_heap
 
 # Seconds kept back from gunicorn's graceful_timeout, so a drained worker exits before the master kills it.
 DRAIN_MARGIN = 2.0
@@ -56,7 +53,7 @@ class DrainingSyncWorker(SyncWorker):
 
     Requests gunicorn cannot parse, and heads that do not arrive within HEADER_READ_TIMEOUT, are answered in
     the service's JSON error shape (``handle_error``); every phase of a request has a bound
-    (imgopt/server/phases.py).
+    (imgopt/server/deadlines.py).
 
     Settings arrive in one way: ``configure`` (from gunicorn.conf.py's post_fork). The five gunicorn methods
     overridden here (``wait``, ``accept``, ``handle_exit``, ``run``, ``handle_error``) are why setup.cfg pins
@@ -105,20 +102,20 @@ class DrainingSyncWorker(SyncWorker):
         client.setblocking(True)
         client.settimeout(self.worker_settings.client_timeout)
         util.close_on_exec(client)
-        phases.arm_header_deadline(self.worker_settings.header_timeout)
+        deadlines.arm_header_deadline(self.worker_settings.header_timeout)
         try:
             self.handle(listener, client, address)
-        except phases.HeaderTimeout:
+        except deadlines.HeaderTimeout:
             # The deadline passed while gunicorn lingered closing a connection it had already answered (an
             # unparseable head): nothing is left to say, and the worker must not die of it.
             self.log.debug("header deadline passed while closing an answered connection")
         finally:
-            phases.disarm_header_deadline()
+            deadlines.disarm()
 
     def head_received(self) -> None:
         """gunicorn has parsed the request head (its pre_request hook): stop the head's clock, beat the
         heartbeat, so the body and the conversion have their whole shares of TIMEOUT."""
-        phases.disarm_header_deadline()
+        deadlines.disarm()
         self.notify()
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
@@ -142,8 +139,8 @@ class DrainingSyncWorker(SyncWorker):
 
     def run(self) -> None:
         """Serve as a sync worker; when stopped by SIGTERM, answer what is queued, then exit."""
-        phases.install_header_alarm()
-        self.wsgi = phases.with_connection_facts(
+        deadlines.install()
+        self.wsgi = with_connection_facts(
             self.wsgi,
             heartbeat=self.notify,
             listeners=self.sockets,
@@ -215,56 +212,3 @@ def after_request(worker: Any, *, trim_above_mib: int, max_rss_mib: int, start_r
             max_rss_mib,
             extra={"rss_mib": round(rss, 1), "max_worker_rss_mb": max_rss_mib},
         )
-
-
-def rss_mib() -> float:
-    """This process's resident set size in MiB (from /proc; 0 where there is none)."""
-    try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-def trim_heap() -> bool:
-    """Return freed heap to the operating system (glibc's malloc_trim); False where there is no glibc."""
-    trim = _malloc_trim()
-    if trim is None:
-        return False
-    trim(0)
-    return True
-
-
-# mallopt's parameter number for the most malloc arenas (glibc's malloc.h).
-M_ARENA_MAX = -8
-
-
-def limit_malloc_arenas(arenas: int) -> bool:
-    """Let glibc's malloc use at most ``arenas`` arenas; False where there is no glibc.
-
-    Every thread that allocates (libheif's, the AV1 encoders') otherwise gets an arena of its own, whose
-    freed memory a worker keeps. Call it before any thread starts: arenas that exist stay.
-    """
-    libc = _libc()
-    if libc is None or not hasattr(libc, "mallopt"):
-        return False
-    return bool(libc.mallopt(M_ARENA_MAX, arenas))
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c"))
-    except (OSError, TypeError):
-        return None
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    libc = _libc()
-    function = getattr(libc, "malloc_trim", None) if libc is not None else None
-    if function is None:
-        return None
-    function.argtypes = [ctypes.c_size_t]
-    function.restype = ctypes.c_int
-    return function
