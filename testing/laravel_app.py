@@ -23,6 +23,9 @@ from testing.server import ROOT, free_port
 
 PHP = shutil.which("php")
 COMPOSER = shutil.which("composer")
+# Debian's phpunit (.ci/run installs it); a Laravel developer's laptop has vendor/bin/phpunit instead.
+PHPUNIT = shutil.which("phpunit")
+WHY_NO_PHPUNIT = "phpunit is not on PATH (.ci/run installs Debian's phpunit)"
 PACKAGE = ROOT / "clients" / "laravel"
 SKELETON = Path(__file__).parent / "laravel_skeleton"
 ILLUMINATE = Path("/usr/share/php/Illuminate")

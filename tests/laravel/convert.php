@@ -8,7 +8,7 @@
 require_once __DIR__.'/client.php';
 
 use Imgopt\Laravel\Exceptions\ImgoptException;
-use Imgopt\Laravel\Upload;
+use Imgopt\Laravel\Http\Upload;
 
 [$script, $url, $token, $file, $options] = $argv + [4 => '{}'];
 

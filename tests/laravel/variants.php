@@ -9,7 +9,7 @@ require_once __DIR__.'/client.php';
 
 use Imgopt\Laravel\Exceptions\ImgoptException;
 use Imgopt\Laravel\Results\Info;
-use Imgopt\Laravel\Upload;
+use Imgopt\Laravel\Http\Upload;
 
 [$script, $url, $token, $file, $variants, $defaults] = $argv + [4 => '{}', 5 => '{}'];
 

@@ -2,40 +2,48 @@
 
 namespace Imgopt\Laravel;
 
-use GuzzleHttp\Exception\TransferException;
 use Illuminate\Contracts\Filesystem\Factory as FilesystemFactory;
-use Illuminate\Http\Client\ConnectionException;
 use Illuminate\Http\Client\Factory as HttpFactory;
-use Illuminate\Http\Client\PendingRequest;
-use Illuminate\Http\Client\Pool;
-use Illuminate\Http\Client\Response;
 use Imgopt\Laravel\Exceptions\ImgoptException;
+use Imgopt\Laravel\Http\Transport;
+use Imgopt\Laravel\Http\Upload;
 use Imgopt\Laravel\Results\Image;
 use Imgopt\Laravel\Results\Info;
 use Imgopt\Laravel\Results\Variants;
+use Imgopt\Laravel\Sets\RenditionSet;
+use Imgopt\Laravel\Sets\SetDefinition;
+use Imgopt\Laravel\Sets\SetStore;
+use Imgopt\Laravel\Sets\StoreRequest;
 use InvalidArgumentException;
 use SplFileInfo;
-use Throwable;
 
 /**
- * The imgopt HTTP API through Laravel's HTTP client: convert, variants, info and health, with retries where
- * sending again can help, and store(), which turns one /variants answer into files on a disk.
+ * The imgopt HTTP API: convert, variants, info and health as typed results (requests and their retries are
+ * Http\Transport's), and store(), which keeps every rendition of a set on a disk (Sets\SetStore).
  */
 class Client
 {
-    private RenditionWriter $writer;
+    /** The package's config, the one place its defaults are declared (published as config/imgopt.php). */
+    public const CONFIG = __DIR__.'/../config/imgopt.php';
 
-    /** @param  array  $config  config('imgopt') */
-    public function __construct(
-        protected HttpFactory $http,
-        protected FilesystemFactory $storage,
-        protected array $config,
-    ) {
-        $this->writer = new RenditionWriter(
-            $storage,
-            $config['path'] ?? '{folder}/{hash}/{name}.{format}',
-            $config['visibility'] ?? 'public',
-        );
+    protected array $config;
+
+    protected Transport $transport;
+
+    private SetStore $store;
+
+    /** @param  array  $config  config('imgopt'); what it leaves out comes from the package's config file */
+    public function __construct(HttpFactory $http, FilesystemFactory $storage, array $config, ?Transport $transport = null)
+    {
+        $this->config = array_replace(self::defaults(), $config);
+        $this->transport = $transport ?? new Transport($http, $this->config);
+        $this->store = new SetStore($this, $storage, $this->config);
+    }
+
+    /** The package's config file as it ships (each key's default, env() read as usual). */
+    public static function defaults(): array
+    {
+        return require self::CONFIG;
     }
 
     /**
@@ -49,7 +57,7 @@ class Client
      */
     public function convert($file, array $options = [], ?string $requestId = null): Image
     {
-        $response = $this->send('/convert', $this->upload($file), $this->fields($options), $requestId);
+        $response = $this->transport->post('/convert', $this->upload($file), $this->fields($options), $requestId);
 
         return new Image(
             $response->body(),
@@ -73,9 +81,26 @@ class Client
     public function variants($file, $variants = 'default', array $defaults = [], ?string $requestId = null): Variants
     {
         $set = $this->definition($variants, $defaults);
-        $response = $this->send('/variants', $this->upload($file), $this->variantFields($set), $requestId);
+        $response = $this->transport->post('/variants', $this->upload($file), $this->variantFields($set), $requestId);
 
         return Variants::fromResponse($response);
+    }
+
+    /**
+     * /variants for many uploads at once, all in flight together: each key's answer, or why it failed after
+     * the retries a failure allows.
+     *
+     * @param  array<string|int, array{0: Upload, 1: SetDefinition, 2: string}>  $requests  key => [upload, set, request id]
+     * @return array<string|int, Variants|ImgoptException>
+     */
+    public function variantsMany(array $requests): array
+    {
+        $posts = array_map(fn ($request) => [$request[0], $this->variantFields($request[1]), $request[2]], $requests);
+
+        return array_map(
+            fn ($result) => $result instanceof ImgoptException ? $result : Variants::fromResponse($result),
+            $this->transport->postMany('/variants', $posts),
+        );
     }
 
     /**
@@ -87,7 +112,7 @@ class Client
      */
     public function info($file, ?string $requestId = null): Info
     {
-        return Info::fromResponse($this->send('/info', $this->upload($file), [], $requestId));
+        return Info::fromResponse($this->transport->post('/info', $this->upload($file), [], $requestId));
     }
 
     /**
@@ -97,16 +122,7 @@ class Client
      */
     public function health(): array
     {
-        try {
-            $response = $this->request()->get($this->url('/health'));
-        } catch (ConnectionException $error) {
-            throw ImgoptException::connectionFailed($error);
-        }
-        if (! $response->successful()) {
-            throw ImgoptException::fromResponse($response);
-        }
-
-        return (array) $response->json();
+        return (array) $this->transport->get('/health')->json();
     }
 
     /**
@@ -119,7 +135,7 @@ class Client
      */
     public function store($file, string $set = 'default', string $folder = '', ?string $disk = null, ?string $requestId = null): RenditionSet
     {
-        return $this->storeRequest(new StoreRequest($file, $set, $folder, $disk), $requestId);
+        return $this->store->store(new StoreRequest($file, $set, $folder, $disk), $requestId);
     }
 
     /**
@@ -129,33 +145,19 @@ class Client
      */
     public function storeRequest(StoreRequest $request, ?string $requestId = null): RenditionSet
     {
-        $upload = $this->upload($request->file, $request->sourceDisk);
-        $definition = $this->set($request->set);
-
-        return $this->write($this->variants($upload, $definition, [], $requestId), $definition, $upload, $request);
+        return $this->store->store($request, $requestId);
     }
 
     /**
-     * store() for many uploads, $concurrency requests in flight at once (Http::pool). $done receives each
-     * item's key and its RenditionSet or ImgoptException as it finishes. A request that fails in a way a
-     * retry can fix is sent again on its own, with the usual backoff.
+     * store() for many uploads, $concurrency requests in flight at once. $done receives each item's key and
+     * its RenditionSet or ImgoptException as it finishes.
      *
      * @param  iterable<string|int, StoreRequest>  $requests
      * @param  callable(string|int, RenditionSet|ImgoptException): void  $done
      */
     public function storeMany(iterable $requests, int $concurrency, callable $done): void
     {
-        $batch = [];
-        foreach ($requests as $key => $request) {
-            $batch[$key] = $request;
-            if (count($batch) >= max(1, $concurrency)) {
-                $this->storeBatch($batch, $done);
-                $batch = [];
-            }
-        }
-        if ($batch !== []) {
-            $this->storeBatch($batch, $done);
-        }
+        $this->store->storeMany($requests, $concurrency, $done);
     }
 
     /** The named set from config('imgopt.sets'). */
@@ -172,57 +174,7 @@ class Client
     /** @param  Upload|SplFileInfo|string  $file */
     public function upload($file, ?string $disk = null): Upload
     {
-        return Upload::from($file, $this->storage, $disk ?? $this->config['source_disk'] ?? null);
-    }
-
-    /** @param  array<string|int, StoreRequest>  $batch */
-    private function storeBatch(array $batch, callable $done): void
-    {
-        $prepared = [];
-        foreach ($batch as $key => $request) {
-            try {
-                $upload = $this->upload($request->file, $request->sourceDisk);
-                $prepared[$key] = [$request, $upload, $this->set($request->set), $this->requestId()];
-            } catch (ImgoptException $error) {
-                $done($key, $error);
-            }
-        }
-        if ($prepared === []) {
-            return;
-        }
-
-        $responses = $this->http->pool(function (Pool $pool) use ($prepared) {
-            foreach ($prepared as $key => [$request, $upload, $definition, $requestId]) {
-                $this->prepare($pool->as((string) $key), $upload, $requestId)
-                    ->post($this->url('/variants'), $this->variantFields($definition));
-            }
-        });
-
-        foreach ($prepared as $key => [$request, $upload, $definition, $requestId]) {
-            $response = $responses[(string) $key] ?? null;
-            $error = $response instanceof Response
-                ? ($response->successful() ? null : ImgoptException::fromResponse($response))
-                : ImgoptException::connectionFailed(
-                    $response instanceof Throwable ? $response : new ConnectionException('no response'),
-                    $requestId,
-                );
-            try {
-                if ($error !== null && ! $error->isRetryable()) {
-                    throw $error;
-                }
-                $set = $error === null
-                    ? $this->write(Variants::fromResponse($response), $definition, $upload, $request)
-                    : $this->storeRequest(new StoreRequest($upload, $request->set, $request->folder, $request->disk), $requestId);
-                $done($key, $set);
-            } catch (ImgoptException $failure) {
-                $done($key, $failure);
-            }
-        }
-    }
-
-    private function write(Variants $variants, SetDefinition $definition, Upload $upload, StoreRequest $request): RenditionSet
-    {
-        return $this->writer->write($variants, $definition, $upload->hash(), $request->disk ?? $this->config['disk'] ?? null, $request->folder);
+        return Upload::from($file, $this->store->storage(), $disk ?? $this->config['source_disk']);
     }
 
     /** @param  array<string, array>|SetDefinition|string  $variants */
@@ -237,60 +189,6 @@ class Client
         }
 
         return $defaults === [] ? $set : new SetDefinition($set->name, $set->variants, $defaults + $set->defaults);
-    }
-
-    /**
-     * One request with its retries: a connection that failed, a 408 or a 503 is sent again after the
-     * configured backoff (or the service's Retry-After, when longer); anything else is final. Our own
-     * timeout is final too: the service dropped the work when we left, and the queue retries the job later.
-     */
-    protected function send(string $path, Upload $upload, array $fields, ?string $requestId): Response
-    {
-        $requestId ??= $this->requestId();
-        $attempts = max(1, (int) ($this->config['retries'] ?? 3));
-        for ($attempt = 1; ; $attempt++) {
-            try {
-                $response = $this->prepare($this->request(), $upload, $requestId)->post($this->url($path), $fields);
-                if ($response->successful()) {
-                    return $response;
-                }
-                $error = ImgoptException::fromResponse($response);
-            } catch (ConnectionException $exception) {
-                $error = ImgoptException::connectionFailed($exception, $requestId);
-            }
-            if ($attempt >= $attempts || ! $error->isRetryable() || $error->errorCode === 'timed_out') {
-                throw $error;
-            }
-            usleep($this->delayMs($attempt, $error) * 1000);
-        }
-    }
-
-    private function request(): PendingRequest
-    {
-        return $this->withTimeouts($this->http->accept('application/json'));
-    }
-
-    private function withTimeouts(PendingRequest $request): PendingRequest
-    {
-        return $request->timeout((int) ($this->config['timeout'] ?? 60))
-            ->withOptions(['connect_timeout' => (int) ($this->config['connect_timeout'] ?? 5)]);
-    }
-
-    private function prepare(PendingRequest $request, Upload $upload, string $requestId): PendingRequest
-    {
-        return $this->withTimeouts($request)
-            ->withToken((string) ($this->config['token'] ?? ''))
-            ->withHeaders(['X-Request-Id' => $requestId])
-            ->accept('application/json, image/*')
-            ->attach('file', $upload->body(), 'upload');
-    }
-
-    private function delayMs(int $attempt, ImgoptException $error): int
-    {
-        $backoff = array_values((array) ($this->config['backoff'] ?? [250]));
-        $delay = (int) ($backoff[min($attempt, count($backoff)) - 1] ?? 0);
-
-        return max($delay, ($error->retryAfter ?? 0) * 1000);
     }
 
     private function variantFields(SetDefinition $set): array
@@ -314,15 +212,5 @@ class Client
             },
             array_filter($options, fn ($value) => $value !== null),
         );
-    }
-
-    private function url(string $path): string
-    {
-        return rtrim((string) ($this->config['url'] ?? ''), '/').$path;
-    }
-
-    private function requestId(): string
-    {
-        return 'laravel-'.bin2hex(random_bytes(8));
     }
 }

@@ -12,7 +12,7 @@ class ImgoptServiceProvider extends ServiceProvider
 {
     public function register(): void
     {
-        $this->mergeConfigFrom(__DIR__.'/../config/imgopt.php', 'imgopt');
+        $this->mergeConfigFrom(Client::CONFIG, 'imgopt');
 
         $this->app->singleton(Client::class, fn ($app) => new Client(
             $app->make(HttpFactory::class),
@@ -28,7 +28,7 @@ class ImgoptServiceProvider extends ServiceProvider
         $this->loadViewComponentsAs('imgopt', [Picture::class]);
 
         if ($this->app->runningInConsole()) {
-            $this->publishes([__DIR__.'/../config/imgopt.php' => config_path('imgopt.php')], 'imgopt-config');
+            $this->publishes([Client::CONFIG => config_path('imgopt.php')], 'imgopt-config');
             $this->publishes([__DIR__.'/../resources/views' => resource_path('views/vendor/imgopt')], 'imgopt-views');
             $this->commands([RegenerateCommand::class]);
         }

@@ -7,7 +7,8 @@ use Illuminate\Http\Client\Factory;
 use Illuminate\Http\Client\Request;
 use Imgopt\Laravel\Client;
 use Imgopt\Laravel\Exceptions\ImgoptException;
-use Imgopt\Laravel\Upload;
+use Imgopt\Laravel\Http\Upload;
+use PHPUnit\Framework\Attributes\DataProvider;
 use PHPUnit\Framework\TestCase;
 
 /** The client's retries and error mapping, with Laravel's Http::fake standing in for the service. */
@@ -77,7 +78,8 @@ class ClientTest extends TestCase
         $this->http->assertSentCount(3);
     }
 
-    /** @dataProvider finalErrors */
+    /** @dataProvider finalErrors (PHPUnit 9 reads the annotation, 10 and later the attribute) */
+    #[DataProvider('finalErrors')]
     public function test_an_error_no_retry_can_fix_is_thrown_at_once_with_its_code_and_request_id(string $code, int $status): void
     {
         $this->http->fake([self::URL.'/convert' => $this->http->response($this->error($code, $status), $status, ['X-Request-Id' => 'r-42'])]);
@@ -89,7 +91,7 @@ class ClientTest extends TestCase
         $this->http->assertSentCount(1);
     }
 
-    public function finalErrors(): array
+    public static function finalErrors(): array
     {
         return [
             'unsupported format' => ['unsupported_format', 415],

@@ -3,7 +3,7 @@
 namespace Imgopt\Laravel\Casts;
 
 use Illuminate\Contracts\Database\Eloquent\CastsAttributes;
-use Imgopt\Laravel\RenditionSet;
+use Imgopt\Laravel\Sets\RenditionSet;
 use InvalidArgumentException;
 
 /** Keeps a RenditionSet manifest in a JSON (or text) column: `protected $casts = ['cover' => AsRenditionSet::class]`. */

@@ -4,9 +4,9 @@ namespace Imgopt\Laravel\Concerns;
 
 use Imgopt\Laravel\Client;
 use Imgopt\Laravel\Jobs\GenerateRenditions;
-use Imgopt\Laravel\RenditionAttribute;
-use Imgopt\Laravel\RenditionSet;
-use Imgopt\Laravel\StoreRequest;
+use Imgopt\Laravel\Sets\RenditionAttribute;
+use Imgopt\Laravel\Sets\RenditionSet;
+use Imgopt\Laravel\Sets\StoreRequest;
 use InvalidArgumentException;
 
 /**

@@ -6,7 +6,7 @@ use Illuminate\Console\Command;
 use Illuminate\Database\Eloquent\Model;
 use Imgopt\Laravel\Client;
 use Imgopt\Laravel\Exceptions\ImgoptException;
-use Imgopt\Laravel\RenditionSet;
+use Imgopt\Laravel\Sets\RenditionSet;
 
 /**
  * Makes the rendition sets of every row of a model again: after a change to config('imgopt.sets'), or to

@@ -11,8 +11,8 @@ use Imgopt\Laravel\Testing\ClientFake;
  * @method static \Imgopt\Laravel\Results\Variants variants($file, $variants = 'default', array $defaults = [], ?string $requestId = null)
  * @method static \Imgopt\Laravel\Results\Info info($file, ?string $requestId = null)
  * @method static array health()
- * @method static \Imgopt\Laravel\RenditionSet store($file, string $set = 'default', string $folder = '', ?string $disk = null, ?string $requestId = null)
- * @method static \Imgopt\Laravel\SetDefinition set(string $name)
+ * @method static \Imgopt\Laravel\Sets\RenditionSet store($file, string $set = 'default', string $folder = '', ?string $disk = null, ?string $requestId = null)
+ * @method static \Imgopt\Laravel\Sets\SetDefinition set(string $name)
  *
  * @see \Imgopt\Laravel\Client
  */

@@ -3,7 +3,7 @@
 namespace Imgopt\Laravel\View\Components;
 
 use Illuminate\View\Component;
-use Imgopt\Laravel\RenditionSet;
+use Imgopt\Laravel\Sets\RenditionSet;
 
 /**
  * <x-imgopt-picture :set="$post->cover" sizes="(min-width: 1024px) 50vw, 100vw" alt="..." />: a <picture>

@@ -1,6 +1,6 @@
 <?php
 
-namespace Imgopt\Laravel;
+namespace Imgopt\Laravel\Sets;
 
 use SplFileInfo;
 

@@ -1,6 +1,6 @@
 <?php
 
-namespace Imgopt\Laravel;
+namespace Imgopt\Laravel\Sets;
 
 /** One rendition as stored: where it is (path on the set's disk, and its URL) and what it is. */
 class StoredRendition

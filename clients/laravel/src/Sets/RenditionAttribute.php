@@ -1,6 +1,6 @@
 <?php
 
-namespace Imgopt\Laravel;
+namespace Imgopt\Laravel\Sets;
 
 /**
  * One attribute of a model that keeps a RenditionSet, from the model's imgoptRenditions(): which attribute

@@ -1,6 +1,6 @@
 <?php
 
-namespace Imgopt\Laravel;
+namespace Imgopt\Laravel\Http;
 
 use Illuminate\Contracts\Filesystem\Factory as FilesystemFactory;
 use Imgopt\Laravel\Exceptions\ImgoptException;

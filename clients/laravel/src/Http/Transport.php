@@ -1,0 +1,144 @@
+<?php
+
+namespace Imgopt\Laravel\Http;
+
+use Illuminate\Http\Client\ConnectionException;
+use Illuminate\Http\Client\Factory as HttpFactory;
+use Illuminate\Http\Client\PendingRequest;
+use Illuminate\Http\Client\Pool;
+use Illuminate\Http\Client\Response;
+use Imgopt\Laravel\Exceptions\ImgoptException;
+use Throwable;
+
+/**
+ * Requests to the service through Laravel's HTTP client: the token, a request id, the timeouts, and a retry
+ * where sending again can help. A connection that failed, a 408 or a 503 is sent again after the configured
+ * backoff (or the service's Retry-After, when longer); anything else is final. Our own timeout is final too:
+ * the service dropped the work when we left, and the queue retries the job later.
+ */
+class Transport
+{
+    /** @param  array  $config  config('imgopt'): url, token, timeout, connect_timeout, retries, backoff */
+    public function __construct(
+        private HttpFactory $http,
+        private array $config,
+    ) {
+    }
+
+    /**
+     * POST an upload and its form fields to $path, with the retries.
+     *
+     * @throws ImgoptException
+     */
+    public function post(string $path, Upload $upload, array $fields, ?string $requestId = null): Response
+    {
+        $requestId ??= self::requestId();
+        $attempts = max(1, (int) $this->config['retries']);
+        for ($attempt = 1; ; $attempt++) {
+            try {
+                $response = $this->prepare($this->http->accept('application/json'), $upload, $requestId)->post($this->url($path), $fields);
+                if ($response->successful()) {
+                    return $response;
+                }
+                $error = ImgoptException::fromResponse($response);
+            } catch (ConnectionException $exception) {
+                $error = ImgoptException::connectionFailed($exception, $requestId);
+            }
+            if ($attempt >= $attempts || ! $error->isRetryable() || $error->errorCode === 'timed_out') {
+                throw $error;
+            }
+            usleep($this->delayMs($attempt, $error) * 1000);
+        }
+    }
+
+    /**
+     * POST many uploads to $path, all in flight at once (Http::pool). A request that fails in a way a retry
+     * can fix is then sent again on its own, with the usual retries.
+     *
+     * @param  array<string|int, array{0: Upload, 1: array, 2: string}>  $requests  key => [upload, fields, request id]
+     * @return array<string|int, Response|ImgoptException> in the order of $requests
+     */
+    public function postMany(string $path, array $requests): array
+    {
+        if ($requests === []) {
+            return [];
+        }
+        $responses = $this->http->pool(function (Pool $pool) use ($path, $requests) {
+            foreach ($requests as $key => [$upload, $fields, $requestId]) {
+                $this->prepare($pool->as((string) $key), $upload, $requestId)->post($this->url($path), $fields);
+            }
+        });
+        $results = [];
+        foreach ($requests as $key => [$upload, $fields, $requestId]) {
+            $response = $responses[(string) $key] ?? null;
+            if ($response instanceof Response && $response->successful()) {
+                $results[$key] = $response;
+
+                continue;
+            }
+            $error = $response instanceof Response
+                ? ImgoptException::fromResponse($response)
+                : ImgoptException::connectionFailed($response instanceof Throwable ? $response : new ConnectionException('no response'), $requestId);
+            try {
+                $results[$key] = $error->isRetryable() ? $this->post($path, $upload, $fields, $requestId) : $error;
+            } catch (ImgoptException $final) {
+                $results[$key] = $final;
+            }
+        }
+
+        return $results;
+    }
+
+    /**
+     * GET $path without the token (the service's health check).
+     *
+     * @throws ImgoptException
+     */
+    public function get(string $path): Response
+    {
+        try {
+            $response = $this->withTimeouts($this->http->accept('application/json'))->get($this->url($path));
+        } catch (ConnectionException $error) {
+            throw ImgoptException::connectionFailed($error);
+        }
+        if (! $response->successful()) {
+            throw ImgoptException::fromResponse($response);
+        }
+
+        return $response;
+    }
+
+    /** A request id the service logs beside its own line for this request. */
+    public static function requestId(): string
+    {
+        return 'laravel-'.bin2hex(random_bytes(8));
+    }
+
+    private function withTimeouts(PendingRequest $request): PendingRequest
+    {
+        return $request->timeout((int) $this->config['timeout'])
+            ->withOptions(['connect_timeout' => (int) $this->config['connect_timeout']]);
+    }
+
+    private function prepare(PendingRequest $request, Upload $upload, string $requestId): PendingRequest
+    {
+        return $this->withTimeouts($request)
+            ->withToken((string) $this->config['token'])
+            ->withHeaders(['X-Request-Id' => $requestId])
+            ->accept('application/json, image/*')
+            ->attach('file', $upload->body(), 'upload');
+    }
+
+    private function delayMs(int $attempt, ImgoptException $error): int
+    {
+        $backoff = array_values((array) $this->config['backoff']);
+        $delay = (int) ($backoff[min($attempt, count($backoff)) - 1] ?? 0);
+
+        return max($delay, ($error->retryAfter ?? 0) * 1000);
+    }
+
+    private function url(string $path): string
+    {
+        return rtrim((string) $this->config['url'], '/').$path;
+    }
+}
