@@ -6,6 +6,7 @@ the variable, not this file.
 
 import os
 import shutil
+import sys
 import tempfile
 
 # Workers share Prometheus samples through files in one directory; it must be set before anything imports
@@ -22,6 +23,7 @@ from imgopt.server.health_responder import HealthResponder, worker_report
 from imgopt.server.logs import gunicorn_logconfig
 from imgopt.server.memory import limit_malloc_arenas
 from imgopt.server.metrics import mark_worker_dead
+from imgopt.server.startup import local_link, taken_port
 from imgopt.server.worker import WorkerSettings
 
 # SVT-AV1 prints a banner on every encode unless told to keep quiet before the library loads.
@@ -110,20 +112,37 @@ proc_name = "imgopt"
 # checks are answered even while every worker is busy converting. It is started once the master is ready.
 health_responder = None
 
+# `make run` sets this: once the service answers, print where to open the playground, the token in the
+# link. Only there: a deployed service never prints its token.
+local_run = os.environ.get("IMGOPT_LOCAL_RUN") == "1"
+
+
+def on_starting(server):
+    """Before anything binds: a port another process holds is one line naming its variable, not gunicorn's
+    five seconds of retries or the probe responder's traceback."""
+    problem = taken_port(settings.host, {"PORT": settings.port, "HEALTH_PORT": settings.health_port})
+    if problem:
+        raise SystemExit(f"imgopt: {problem}")
+
 
 def when_ready(server):
-    """Start the master's probe responder."""
+    """Start the master's probe responder; in `make run`, say where to open the playground."""
     global health_responder  # noqa: PLW0603  (gunicorn hooks are plain module functions)
-    if not settings.health_port:
-        return
-    version = package_version()
-    health_responder = HealthResponder(
-        settings.host,
-        settings.health_port,
-        lambda: worker_report(server, settings.workers, settings.timeout, version),
-    )
-    health_responder.start()
-    server.log.info("health responder listening on %s:%s", settings.host, health_responder.port)
+    if settings.health_port is not None:
+        version = package_version()
+        health_responder = HealthResponder(
+            settings.host,
+            settings.health_port,
+            lambda: worker_report(server, settings.workers, settings.timeout, version),
+        )
+        health_responder.start()
+        server.log.info("health responder listening on %s:%s", settings.host, health_responder.port)
+    if local_run:
+        link = local_link(
+            settings.host, settings.port, playground=settings.playground, token=settings.api_tokens[0]
+        )
+        sys.stderr.write(f"\n  {link}\n\n")
+        sys.stderr.flush()
 
 
 def pre_fork(server, worker):

@@ -58,6 +58,15 @@ def _one_of(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _probe_port(raw: str) -> int | None:
+    """A port, ``auto`` (0: whichever port is free, said at start) or 0 (None: no probe responder)."""
+    value = raw.strip().lower()
+    if value == "auto":
+        return 0
+    port = _int_in(0, 65535)(value)
+    return port or None
+
+
 def _boolean(raw: str) -> bool:
     value = raw.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -116,103 +125,159 @@ class Settings:
         metadata={
             "env": "API_TOKEN",
             "parse": _token,
-            "help": "bearer token callers must send; to rotate, the old and new token, comma-separated",
+            "help": "bearer token callers send; the service refuses to start without it. During a "
+            "rotation, up to 4 tokens, comma-separated: any is accepted "
+            "([operations](operations.md#rotating-the-token))",
         },
     )
-    host: str = _setting("HOST", "0.0.0.0", _text, "address gunicorn binds to")
-    port: int = _setting("PORT", 3000, _int_in(1, 65535), "port gunicorn binds to")
-    health_port: int = _setting(
-        "HEALTH_PORT", 3001, _int_in(0, 65535), "port of the master's probe responder; 0 turns it off"
+    host: str = _setting(
+        "HOST",
+        "0.0.0.0",
+        _text,
+        "address gunicorn listens on: every interface in the image and compose files; make run's .env says "
+        "127.0.0.1, this machine only",
+    )
+    port: int = _setting("PORT", 3000, _int_in(1, 65535), "port of the API")
+    health_port: int | None = _setting(
+        "HEALTH_PORT",
+        3001,
+        _probe_port,
+        "port of the probe responder in the gunicorn master, which answers `GET /health` even while every "
+        "worker is busy; `auto`: any free port, said at start (make run's .env: it never collides with "
+        "another dev server); `0`: off",
     )
     web_concurrency: int = _setting(
-        "WEB_CONCURRENCY", 0, _int_in(0, 64), "gunicorn sync workers; 0 means one per CPU core"
+        "WEB_CONCURRENCY", 0, _int_in(0, 64), "gunicorn sync workers; `0`: one per CPU core"
     )
-    max_upload_mb: int = _setting(
-        "MAX_UPLOAD_MB", 40, _int_in(1, 200), "largest request body, MiB (camera originals are 10-30 MB)"
-    )
-    max_source_pixels: int = _setting(
-        "MAX_SOURCE_PIXELS", 50_000_000, _int_in(1), "largest source width x height (x frames)"
-    )
-    max_decode_mb: int = _setting(
-        "MAX_DECODE_MB", 384, _int_in(16, 16384), "largest pixel memory one conversion may need, MiB"
-    )
-    max_frames: int = _setting("MAX_FRAMES", 300, _int_in(1, 100_000), "most frames in an animation")
     rendition_threads: int = _setting(
         "RENDITION_THREADS",
         0,
         _int_in(0, 64),
-        "most threads one request uses, on cores no other request is using; 0 means the core count, "
-        "1 makes every rendition on the request's own thread",
+        "most threads one request uses, only on cores no other request is using right now (a count the "
+        "workers share); `0`: the core count, `1`: one thread per request "
+        "([performance](performance.md#idle-cores))",
+    )
+    max_upload_mb: int = _setting(
+        "MAX_UPLOAD_MB",
+        40,
+        _int_in(1, 200),
+        "largest request body in MiB (larger: 413); camera originals (a 45 MP JPEG is 20-30 MB) fit",
+    )
+    max_source_pixels: int = _setting(
+        "MAX_SOURCE_PIXELS",
+        50_000_000,
+        _int_in(1),
+        "largest source width x height (x frames), checked from the header before decoding (larger: 422)",
+    )
+    max_decode_mb: int = _setting(
+        "MAX_DECODE_MB",
+        384,
+        _int_in(16, 16384),
+        "largest pixel memory one conversion may need, estimated from the header (more: 422); JPEG counts "
+        "at its reduced decode size",
+    )
+    max_frames: int = _setting(
+        "MAX_FRAMES", 300, _int_in(1, 100_000), "most frames in an animation (more: 422 `too_many_frames`)"
     )
     max_variants: int = _setting(
-        "MAX_VARIANTS", 16, _int_in(1, 64), "most renditions one POST /variants may ask for"
+        "MAX_VARIANTS",
+        16,
+        _int_in(1, 64),
+        "most renditions one `POST /variants` may ask for (more: 400 `too_many_variants`)",
     )
     max_dimension: int = _setting(
-        "MAX_DIMENSION", 4096, _int_in(1, 16383), "largest width or height a caller may ask for"
+        "MAX_DIMENSION",
+        4096,
+        _int_in(1, 16383),
+        "largest `width` or `height` a caller may ask for (larger: 400)",
     )
-    default_quality: int = _setting("DEFAULT_QUALITY", 80, _int_in(1, 100), "quality when none is sent")
+    default_quality: int = _setting(
+        "DEFAULT_QUALITY", 80, _int_in(1, 100), "encoder quality when the caller sends none"
+    )
     auto_quality_target: float = _setting(
         "AUTO_QUALITY_TARGET",
         75.0,
         _number_in(*TARGET_RANGE),
-        "SSIMULACRA2 score quality=auto aims for (70 high quality .. 90 visually lossless)",
+        "SSIMULACRA2 score `quality=auto` aims for, 50-95 (70 high quality, 80 very high, 90 visually "
+        "lossless); a request's `target` overrides it "
+        "([fidelity](fidelity.md#qualityauto-the-metric-the-search-what-it-chose))",
     )
-    webp_method: int = _setting("WEBP_METHOD", 4, _int_in(0, 6), "libwebp effort, 0 fast .. 6 small")
-    avif_codec: str = _setting("AVIF_CODEC", "aom", _one_of(*AVIF_CODECS), "AVIF encoder")
-    avif_speed: int = _setting("AVIF_SPEED", 9, _int_in(0, 10), "AVIF encoder speed, 0 slow .. 10 fast")
+    webp_method: int = _setting("WEBP_METHOD", 4, _int_in(0, 6), "libwebp effort, 0 (fast) to 6 (small)")
+    avif_codec: str = _setting(
+        "AVIF_CODEC",
+        "aom",
+        _one_of(*AVIF_CODECS),
+        "AVIF encoder: `aom`, `svt` or `rav1e` ([performance](performance.md#avif-defaults))",
+    )
+    avif_speed: int = _setting("AVIF_SPEED", 9, _int_in(0, 10), "AVIF encoder speed, 0 (slow) to 10 (fast)")
     max_requests: int = _setting(
-        "MAX_REQUESTS", 1000, _int_in(0), "requests before a worker is recycled; 0 never"
+        "MAX_REQUESTS",
+        1000,
+        _int_in(0),
+        "a worker is recycled after this many requests (about 10% jitter added); `0`: never",
     )
-    timeout: int = _setting("TIMEOUT", 60, _int_in(5, 3600), "gunicorn worker timeout, seconds")
+    timeout: int = _setting(
+        "TIMEOUT",
+        60,
+        _int_in(5, 3600),
+        "gunicorn worker timeout in seconds; encodes estimated to take over half of it are refused (422)",
+    )
     header_read_timeout: int = _setting(
         "HEADER_READ_TIMEOUT",
         5,
         _int_in(1, 600),
-        "seconds from connecting until the request line and headers are in; slower clients get 408",
+        "the request line and headers must arrive within this many seconds of connecting, however slowly "
+        "they trickle; else 408 and the worker is free",
     )
     body_read_timeout: int = _setting(
         "BODY_READ_TIMEOUT",
         10,
         _int_in(1, 600),
-        "seconds an upload may send nothing before it gets 408 (the whole body must arrive within TIMEOUT/3)",
+        "an upload that sends nothing for this many seconds, or takes longer than `TIMEOUT/3` in all, gets "
+        "408 and frees its worker",
     )
     send_timeout: int = _setting(
         "SEND_TIMEOUT",
         10,
         _int_in(1, 600),
-        "seconds a response may take to write; a client that stops reading is then cut off",
+        "a response must be written within this many seconds in all; a client that stops reading is cut off",
     )
     max_queued_per_worker: int = _setting(
         "MAX_QUEUED_PER_WORKER",
         4,
         _int_in(0, 10_000),
-        "image requests get 503 overloaded (Retry-After: 1) while more than this many connections per worker "
-        "wait in the listen backlog; 0 never",
-    )
-    max_worker_rss_mb: int = _setting(
-        "MAX_WORKER_RSS_MB",
-        256,
-        _int_in(0, 65536),
-        "a worker whose RSS is above this after a request is restarted once it has answered; 0 never",
+        "image requests get `503 overloaded` (`Retry-After: 1`) while more than this many connections per "
+        "worker wait in the backlog; `0`: never "
+        "([operations](operations.md#slow-vanished-and-too-many-clients))",
     )
     trim_above_mb: int = _setting(
         "TRIM_ABOVE_MB",
         48,
         _int_in(0, 65536),
-        "a worker this much above its starting RSS after a request returns freed heap to the system; 0 never",
+        "after a request, a worker this far above its starting RSS returns freed heap to the system "
+        "(`malloc_trim`); `0`: never",
     )
-    log_level: str = _setting(
-        "LOG_LEVEL", "info", _one_of("debug", "info", "warning", "error", "critical"), "log threshold"
+    max_worker_rss_mb: int = _setting(
+        "MAX_WORKER_RSS_MB",
+        256,
+        _int_in(0, 65536),
+        "a worker still above this RSS after a request is restarted once it has answered; `0`: never",
     )
-
+    metrics_public: bool = _setting(
+        "METRICS_PUBLIC", False, _boolean, "serve `GET /metrics` without the bearer token"
+    )
     playground: bool = _setting(
         "PLAYGROUND",
         False,
         _boolean,
-        "serve the playground page on GET / (local development; make run's .env turns it on)",
+        "serve the playground page on `GET /` (make run's .env turns it on; the image and compose leave it "
+        "off)",
     )
-    metrics_public: bool = _setting(
-        "METRICS_PUBLIC", False, _boolean, "serve GET /metrics without the bearer token"
+    log_level: str = _setting(
+        "LOG_LEVEL",
+        "info",
+        _one_of("debug", "info", "warning", "error", "critical"),
+        "`debug`, `info`, `warning`, `error` or `critical`",
     )
     # Set by gunicorn.conf.py, not by people: where workers share their metric samples.
     prometheus_multiproc_dir: str = _setting(
@@ -286,6 +351,34 @@ def describe_settings() -> list[tuple[str, Any, str]]:
         for f in fields(Settings)
         if not f.metadata.get("internal")
     ]
+
+
+CONFIGURATION_DOC_HEADER = """# Configuration
+
+Environment variables, read once at start-up into a frozen `Settings` (`imgopt/config.py`, where each is
+declared once with its default, its parser and this text). `.env` is loaded too, and a variable already set
+in the environment wins over `.env`. A malformed value stops start-up with one line naming the variable.
+
+This page is generated from those declarations by `make docs`; `tests/test_docs.py` fails when it differs.
+`.env.example` lists every variable with a comment.
+"""
+
+
+def _shown(default: Any) -> str:
+    if isinstance(default, bool):
+        return str(default).lower()
+    return str(default)
+
+
+def configuration_reference() -> str:
+    """docs/configuration.md: every setting people may set, with its default and meaning."""
+    rows = [
+        f"| `{variable}` | {'required' if variable == 'API_TOKEN' else f'`{_shown(default)}`'} | {meaning} |"
+        for variable, default, meaning in describe_settings()
+    ]
+    return "\n".join(
+        [CONFIGURATION_DOC_HEADER, "| variable | default | meaning |", "|---|---|---|", *rows, ""]
+    )
 
 
 def load_env_file(path: str | os.PathLike[str] = ".env") -> None:

@@ -92,7 +92,9 @@ def start_gunicorn(work_dir: Path, root: Path = ROOT, **overrides: str) -> LiveS
     port = free_port()
     server_tmp = work_dir / "tmp"
     server_tmp.mkdir(exist_ok=True)
-    env = server_environment(port, root, HEALTH_PORT=str(free_port()), TMPDIR=str(server_tmp), **overrides)
+    env = server_environment(
+        port, root, **{"HEALTH_PORT": str(free_port()), "TMPDIR": str(server_tmp), **overrides}
+    )
     log_path = work_dir / "gunicorn.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -108,7 +110,7 @@ def start_gunicorn(work_dir: Path, root: Path = ROOT, **overrides: str) -> LiveS
         process,
         log_path,
         server_tmp,
-        f"http://127.0.0.1:{env['HEALTH_PORT']}/health",
+        f"http://127.0.0.1:{env['HEALTH_PORT']}/health",  # the probe responder, when at a fixed port
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -9,6 +9,7 @@ server -> nothing of ours    (gunicorn worker, probe responder, logs, metrics)
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,10 @@ def test_tests_and_benchmarks_share_helpers_through_testing_only():
         for path in (ROOT / folder).glob("*.py"):
             _ours, libraries = imports_of(path)
             assert forbidden not in libraries, f"{path.relative_to(ROOT)} imports {forbidden}"
+
+
+def test_the_layout_page_lists_every_module_and_nothing_that_is_gone():
+    listed = set(re.findall(r"^\| `(imgopt/[^`]+\.py)` \|", (ROOT / "docs" / "layout.md").read_text(), re.M))
+    present = {str(path.relative_to(ROOT)) for path in PACKAGE.rglob("*.py")}
+    assert present - listed == set(), "modules docs/layout.md does not list"
+    assert listed - present == set(), "modules docs/layout.md lists that are gone"

@@ -153,6 +153,38 @@ def test_a_wrong_token_is_shown_as_unauthorized(playground):
     assert requests.get(server.url + "/", timeout=5).status_code == 200
 
 
+def test_a_token_pasted_into_the_field_is_used_without_pressing_use(playground):
+    server, browser, photo = playground
+    page = browser.page()
+    page.navigate(server.url + "/")
+    page.evaluate(
+        "sessionStorage.clear();"
+        f"document.querySelector('input[name=token]').value = {json.dumps(server.token)};"
+        "document.querySelector('#fields').elements.widths.value = '320'; true"
+    )
+    page.set_file("input[name=file]", photo)
+    wait_for_renditions(page, 2)
+    assert page.evaluate("document.querySelector('#error').hidden")
+
+
+def test_the_link_make_run_prints_opens_the_page_holding_the_token(playground):
+    server, browser, photo = playground
+    page = browser.page()
+    # The tab is shared with the other tests: forget their token, then open the link as a fresh tab would.
+    page.navigate(server.url + "/")
+    page.evaluate("sessionStorage.clear(); true")
+    page.navigate("about:blank")
+    page.navigate(f"{server.url}/#token={server.token}")
+    # The page is loaded once its script has taken the token out of the address bar.
+    page.wait_for("document.readyState === 'complete' && location.pathname === '/' && location.hash === ''")
+    assert page.evaluate("document.querySelector('input[name=token]').value") == ""
+    assert "from the link" in page.evaluate("document.querySelector('#auth-state').textContent")
+    page.evaluate("document.querySelector('#fields').elements.widths.value = '320'; true")
+    page.set_file("input[name=file]", photo)
+    wait_for_renditions(page, 2)
+    assert page.evaluate("document.querySelector('#error').hidden")
+
+
 def test_the_page_works_at_a_phones_width(playground, screenshots):
     server, browser, photo = playground
     page = open_page(server, browser, 400, 860, mobile=True)

@@ -5,8 +5,23 @@ const TOKEN_KEY = "imgopt-token";
 const $ = (selector) => document.querySelector(selector);
 const state = { file: null, sourceUrl: null, source: null, renditions: [] };
 
+// The token in the field, typed or pasted, whether or not "Use" was pressed; else the one kept for this tab.
 function token() {
-  return sessionStorage.getItem(TOKEN_KEY) || "";
+  return $("#auth").elements.token.value.trim() || sessionStorage.getItem(TOKEN_KEY) || "";
+}
+
+function keepToken(value, how) {
+  sessionStorage.setItem(TOKEN_KEY, value);
+  $("#auth-state").textContent = how;
+}
+
+// `make run` prints a link with the token in its fragment, which the browser never sends to the server:
+// keep it for this tab and take it out of the address bar.
+function tokenFromLink() {
+  const value = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (!value) return;
+  keepToken(value, "token from the link, kept for this tab");
+  history.replaceState(null, "", location.pathname + location.search);
 }
 
 function showError(error) {
@@ -229,11 +244,14 @@ function setFocus(event) {
 $("#auth").addEventListener("submit", (event) => {
   event.preventDefault();
   const field = event.target.elements.token;
-  sessionStorage.setItem(TOKEN_KEY, field.value);
+  keepToken(field.value.trim(), "token set for this tab");
   field.value = "";
-  $("#auth-state").textContent = "token set for this tab";
 });
-if (token()) $("#auth-state").textContent = "token set for this tab";
+tokenFromLink();
+window.addEventListener("hashchange", tokenFromLink); // the link opened in a tab already on the page
+if (sessionStorage.getItem(TOKEN_KEY) && !$("#auth-state").textContent) {
+  $("#auth-state").textContent = "token set for this tab";
+}
 
 $("input[name=file]").addEventListener("change", (event) => useFile(event.target.files[0]));
 const drop = $("#drop");
