@@ -5,11 +5,11 @@ goodput a burst of impatient callers gets, and a worker's peak memory for the la
   10, whole body TIMEOUT/3, SEND_TIMEOUT 10), and how long an ordinary request waits meanwhile.
 - overload: the service's capacity (2 closed-loop clients, no queue), then a burst: 80 clients with a 4 s
   timeout that retry at once (after Retry-After on a 503), 12 MP JPEG -> 1200 px WebP, for 30 s. Goodput is
-  answers delivered to a client still waiting, per second, against that capacity.
+  answers delivered to a client still waiting, per second, against that capacity. bench/shedding.py runs it
+  with shedding on and off, beside the other ways callers overload the service.
 - upload: a worker's peak RSS (VmHWM) converting a 30 MB upload (MAX_UPLOAD_MB allows 40).
 
     .venv/bin/python -m bench.overload [--only slow overload upload] [--baseline CHECKOUT]
-        [--max-queued-per-worker N ...]
 """
 
 from __future__ import annotations
@@ -31,9 +31,6 @@ from bench.sets import run_concurrently
 from testing import images
 from testing.http import multipart, post
 from testing.server import ROOT, LiveServer, memory_of, reset_peak, start_gunicorn, stop_gunicorn
-
-# The MAX_QUEUED_PER_WORKER values make stress measures: off, and the default.
-QUEUE_LIMITS = (0, 4)
 
 PHOTO = Path(__file__).resolve().parent.parent.parent / "shared/corpus/photos/phone_4032x3024.jpg"
 
@@ -275,7 +272,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="+", default=["slow", "overload", "upload"])
     parser.add_argument("--baseline", type=Path, help="a checkout to measure before (overload, upload)")
-    parser.add_argument("--max-queued-per-worker", type=int, nargs="*", default=list(QUEUE_LIMITS))
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=80)
     parser.add_argument("--json", type=Path)
@@ -297,11 +293,8 @@ def main() -> None:
                     overload(tmp, args.baseline, "before", {}, seconds=args.seconds, clients=args.clients)
                 )
                 print(json.dumps(runs[-1]), flush=True)
-            for limit in args.max_queued_per_worker:
-                label = f"MAX_QUEUED_PER_WORKER={limit}"
-                env = {"MAX_QUEUED_PER_WORKER": str(limit)}
-                runs.append(overload(tmp, ROOT, label, env, seconds=args.seconds, clients=args.clients))
-                print(json.dumps(runs[-1]), flush=True)
+            runs.append(overload(tmp, ROOT, "now", {}, seconds=args.seconds, clients=args.clients))
+            print(json.dumps(runs[-1]), flush=True)
             report["overload"] = runs
         if "upload" in args.only:
             runs = [upload_memory(tmp, ROOT, "now")]

@@ -22,7 +22,7 @@ from pathlib import Path
 import requests
 from PIL import Image, ImageDraw
 
-from bench import overload
+from bench import overload, shedding
 from bench.sets import run_concurrently
 from testing.http import post
 from testing.server import ROOT, LiveServer, memory_of, start_gunicorn, stop_gunicorn
@@ -305,9 +305,9 @@ def lifecycle(corpus: Path | None, before: Path | None) -> dict:
 
 
 def slow_clients(tmp: Path, args, section) -> None:
-    """Slow and vanished clients (bench/overload.py): each slow phase, a burst of impatient callers before
-    (``--before``) and now with and without MAX_QUEUED_PER_WORKER, and the largest default upload's peak
-    memory."""
+    """Slow and vanished clients (bench/overload.py): each slow phase; overload as callers behave, shedding on
+    and off (bench/shedding.py: a flood, Laravel-like callers, a burst of impatient ones); the largest
+    default upload's peak memory."""
     if "slow" in args.only:
         server = start_gunicorn(tmp / "slow", WEB_CONCURRENCY="2", LOG_LEVEL="warning")
         try:
@@ -315,17 +315,7 @@ def slow_clients(tmp: Path, args, section) -> None:
         finally:
             stop_gunicorn(server)
 
-    def burst() -> dict:
-        runs = []
-        if args.before:
-            runs.append(overload.overload(tmp, args.before, "before", {}, seconds=30, clients=80))
-        for limit in overload.QUEUE_LIMITS:
-            env = {"MAX_QUEUED_PER_WORKER": str(limit)}
-            label = f"MAX_QUEUED_PER_WORKER={limit}"
-            runs.append(overload.overload(tmp, ROOT, label, env, seconds=30, clients=80))
-        return {"runs": runs}
-
-    section("overload", burst)
+    section("overload", lambda: shedding.run(tmp, list(shedding.ALL)))
 
     def upload() -> dict:
         runs = [overload.upload_memory(tmp, ROOT, "now")]

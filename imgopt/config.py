@@ -242,12 +242,13 @@ class Settings:
         _int_in(1, 600),
         "a response must be written within this many seconds in all; a client that stops reading is cut off",
     )
-    max_queued_per_worker: int = _setting(
-        "MAX_QUEUED_PER_WORKER",
-        4,
-        _int_in(0, 10_000),
-        "image requests get `503 overloaded` (`Retry-After: 1`) while more than this many connections per "
-        "worker wait in the backlog; `0`: never "
+    max_queue_wait: float = _setting(
+        "MAX_QUEUE_WAIT",
+        30.0,
+        _number_in(0, 3600),
+        "seconds an image request may wait for a worker (from its last byte's arrival, as the kernel counts "
+        "it) before it gets `503 overloaded`, its `Retry-After` the wait to expect; less for a caller that "
+        "has shown it gives up sooner; `0`: never refuse "
         "([operations](operations.md#slow-vanished-and-too-many-clients))",
     )
     trim_above_mb: int = _setting(
@@ -316,11 +317,6 @@ class Settings:
     def workers(self) -> int:
         """Number of gunicorn workers: WEB_CONCURRENCY, or one per core."""
         return self.web_concurrency or _cpu_count()
-
-    @property
-    def max_queued(self) -> int:
-        """Connections that may wait for a worker before image requests are refused (0: no limit)."""
-        return self.max_queued_per_worker * self.workers
 
     @property
     def max_upload_bytes(self) -> int:

@@ -67,7 +67,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "output_too_large": ErrorCode(422, "an output larger than its format allows, or too slow to encode"),
     "client_gone": ErrorCode(499, "the client closed its connection before the work was done; none was made"),
     "overloaded": ErrorCode(
-        503, "more requests wait than MAX_QUEUED_PER_WORKER allows; retry after Retry-After"
+        503,
+        "the request waited for a worker longer than MAX_QUEUE_WAIT (or its caller waits); retry after "
+        "Retry-After",
     ),
     "http_error": ErrorCode(400, "any other HTTP-level refusal (the status says which)"),
     "internal_error": ErrorCode(500, "a bug; logged with a traceback and the request id"),
@@ -157,10 +159,14 @@ class ClientGone(ImgoptError):
 
 
 class Overloaded(ImgoptError):
-    """More requests wait for a worker than can be answered soon; the caller should come back later."""
+    """The request waited for a worker too long to be worth making now; the caller should come back after
+    ``retry_after_seconds``, the wait a new request can expect."""
 
     code = "overloaded"
-    retry_after_seconds = 1
+
+    def __init__(self, message: str, *, retry_after_seconds: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 # Werkzeug's own HTTP errors (routing, mostly) by status, in our codes; any other status is http_error.

@@ -9,6 +9,7 @@ import uuid
 
 from flask import Flask, Response, g, request
 
+from imgopt.http.admission import learn_from
 from imgopt.http.request_facts import RequestFacts, request_facts
 from imgopt.http.runtime import runtime
 from imgopt.server.logs import log_request
@@ -49,6 +50,7 @@ def finish_request(response: Response) -> Response:
         output_format=facts.output_format or "",
         error_code=facts.error_code,
     )
+    learn_from(response.status_code, duration_ms / 1000)
     log_request(
         level,
         "request",

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from imgopt.server.deadlines import within
+
 CHUNK = 256 * 1024
+# The whole drain must end within this many seconds: a client still sending after that is cut off (it may
+# then see a reset), so that no refusal holds a worker for long.
+DRAIN_SECONDS = 5.0
 
 
 # Set in the environ when the client is stalled (reading the body timed out) or gone: nothing to drain.
@@ -18,8 +23,9 @@ class DrainUnreadBody:
     A sync gunicorn worker closes the socket after each response. If the client is still sending (a 413 or
     401 answered before the body was read), closing with unread bytes makes the kernel send a RST, and
     curl (Laravel's transport) reports "connection reset" instead of our JSON error. Draining first lets the
-    client finish sending and then read the answer. Bodies claiming more than ``max_drain_bytes`` are not
-    drained: for those a reset is the cheaper outcome.
+    client finish sending and then read the answer (a 503 under overload too). Bodies claiming more than
+    ``max_drain_bytes`` are not drained: for those a reset is the cheaper outcome; nor bodies of clients that
+    stalled or left.
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]], max_drain_bytes: int) -> None:
@@ -44,10 +50,13 @@ class DrainUnreadBody:
             return
         budget = self.max_drain_bytes
         try:
-            while budget > 0:
-                chunk = stream.read(min(CHUNK, budget))
-                if not chunk:
-                    return
-                budget -= len(chunk)
-        except Exception:  # a stalled client (TimeoutError), a gone one, or framing the reader refuses
+            with within(DRAIN_SECONDS):
+                while budget > 0:
+                    chunk = stream.read(min(CHUNK, budget))
+                    if not chunk:
+                        return
+                    budget -= len(chunk)
+        except (
+            Exception
+        ):  # a stalled or slow client (TimeoutError), a gone one, or framing the reader refuses
             return

@@ -1,4 +1,5 @@
-"""What one running app holds: its settings, the pipeline's settings, the core ledger, its start time."""
+"""What one running app holds: its settings, the pipeline's settings, the core ledger, the queue watch, its
+start time."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from imgopt.imaging.settings import PipelineSettings
 from imgopt.server import cores
 from imgopt.server.cores import CoreLedger
 from imgopt.server.metrics import Metrics
+from imgopt.server.shedding import QueueWatch
 
 
 def package_version() -> str:
@@ -31,6 +33,8 @@ class Runtime:
     settings: Settings
     pipeline: PipelineSettings
     metrics: Metrics
+    # How long requests wait for this worker, and how long callers wait for answers (load shedding).
+    queue: QueueWatch
     # Which cores every worker is using (gunicorn's shared ledger; one of this process's own without it).
     cores: CoreLedger = field(default_factory=lambda: cores.installed() or CoreLedger.for_this_process())
     version: str = field(default_factory=package_version)
@@ -43,6 +47,7 @@ class Runtime:
             settings=settings,
             pipeline=settings.pipeline_settings(),
             metrics=Metrics(settings.prometheus_multiproc_dir or None),
+            queue=QueueWatch(settings.max_queue_wait, settings.workers),
         )
 
     def uptime_seconds(self) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from imgopt.server.connection import peer_has_closed, queued_connections
+from imgopt.server.connection import peer_has_closed, queued_connections, waited_seconds
 from imgopt.server.deadlines import SendDeadline
 
 # Set by a worker that is shutting down (imgopt/server/worker.py) on the requests it still answers.
@@ -21,6 +21,9 @@ CLIENT_GONE = "imgopt.client_gone"
 # A callable: how many connections wait in the listen backlog for a worker.
 QUEUED = "imgopt.queued"
 
+# A callable: seconds since the request's last byte arrived (how long it waited for a worker), or None.
+WAITED = "imgopt.waited"
+
 
 def with_connection_facts(
     app: Callable[..., Iterable[bytes]],
@@ -29,8 +32,9 @@ def with_connection_facts(
     listeners: list[Any],
     send_timeout: float,
 ) -> Callable[..., Iterable[bytes]]:
-    """Wrap the WSGI app: each request can beat the worker's heartbeat, ask whether its client has gone and
-    how many connections wait behind it; its response is written within ``send_timeout``."""
+    """Wrap the WSGI app: each request can beat the worker's heartbeat, ask whether its client has gone, how
+    long it waited and how many connections wait behind it; its response is written within
+    ``send_timeout``."""
 
     def queued() -> int:
         return sum(queued_connections(listener.sock) for listener in listeners if hasattr(listener, "sock"))
@@ -41,6 +45,7 @@ def with_connection_facts(
         environ[QUEUED] = queued
         if sock is not None:
             environ[CLIENT_GONE] = lambda: peer_has_closed(sock)
+            environ[WAITED] = lambda: waited_seconds(sock)
         body = app(environ, start_response)
         if sock is None or not send_timeout:
             return body

@@ -21,6 +21,7 @@ from prometheus_client import (
 )
 
 DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+QUEUE_WAIT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 QUALITY_BUCKETS = (10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 100)
 
 
@@ -75,6 +76,19 @@ class Metrics:
         self.rejections = Counter(
             "imgopt_rejections", "Requests refused, by error code.", ["code"], registry=self.registry
         )
+        self.queue_wait = Histogram(
+            "imgopt_queue_wait_seconds",
+            "How long image requests waited for a worker: from their last byte's arrival to admission.",
+            buckets=QUEUE_WAIT_BUCKETS,
+            registry=self.registry,
+        )
+        self.refusals = Counter(
+            "imgopt_refusals",
+            "Image requests not made, by reason: waited_too_long (over MAX_QUEUE_WAIT), "
+            "caller_gives_up_sooner (over what its caller waits), client_gone.",
+            ["reason"],
+            registry=self.registry,
+        )
 
     def observe(
         self,
@@ -94,6 +108,14 @@ class Metrics:
         self.bytes_out.labels(route).inc(bytes_out)
         if error_code is not None:
             self.rejections.labels(error_code).inc()
+
+    def observe_queue_wait(self, seconds: float) -> None:
+        """An image request was taken by a worker after waiting ``seconds``."""
+        self.queue_wait.observe(seconds)
+
+    def count_refusal(self, reason: str) -> None:
+        """An image request was not made, for ``reason``."""
+        self.refusals.labels(reason).inc()
 
     def count_outputs(self, route: str, outputs: Iterable[Output]) -> None:
         """Count the images one successful request produced, and the qualities quality=auto chose."""
