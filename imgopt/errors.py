@@ -34,6 +34,7 @@ OPTION_FIELDS = (
     "gravity",
     "focus",
     "target",
+    "background",
 )
 
 

@@ -398,3 +398,31 @@ def test_the_encode_budget_counts_the_cropped_output():
         ).rendition.width
         == 100
     )
+
+
+@pytest.mark.parametrize(
+    ("background", "colour"), [("#ff0000", (255, 0, 0)), ("0f0", (0, 255, 0)), ("#0000FF", (0, 0, 255))]
+)
+def test_a_background_fills_the_transparency_and_leaves_none(background, colour):
+    transparent = images.encode(Image.new("RGBA", (200, 100), (0, 0, 0, 0)), "PNG")
+    output = images.open_bytes(run(transparent, width="100", format="png", background=background).data)
+    assert output.mode == "RGB"
+    assert output.getpixel((50, 25)) == colour
+
+
+@pytest.mark.parametrize("output_format", ["webp", "png", "jpeg"])
+def test_fit_contain_pads_with_the_background(output_format):
+    opaque = images.encode(Image.new("RGB", (400, 200), (20, 20, 20)), "PNG")
+    fields = {"width": "200", "height": "200", "fit": "contain", "format": output_format}
+    output = images.open_bytes(run(opaque, background="#ffcc00", quality="95", **fields).data)
+    assert output.size == (200, 200)
+    red, green, blue = output.convert("RGB").getpixel((100, 10))  # the padding above the 200x100 image
+    assert (abs(red - 255), abs(green - 204), blue) < (12, 12, 12)
+    assert output.convert("RGB").getpixel((100, 100))[0] < 40
+
+
+@pytest.mark.parametrize("value", ["red", "#12", "#1234567", "#ggg", "rgb(1,2,3)"])
+def test_a_background_that_is_not_a_hex_colour_is_invalid_background(value):
+    with pytest.raises(InvalidOption) as raised:
+        parse_options({"background": value}, max_dimension=4096)
+    assert raised.value.code == "invalid_background"

@@ -214,6 +214,23 @@ def _focus(form: Mapping[str, str]) -> tuple[float, float] | None:
     return point
 
 
+# A colour as CSS writes it in hex: #rgb or #rrggbb (the # may be left out).
+COLOUR = re.compile(r"#?([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})")
+
+
+def _background(form: Mapping[str, str]) -> tuple[int, int, int] | None:
+    raw = _field(form, "background")
+    if raw is None:
+        return None
+    match = COLOUR.fullmatch(raw)
+    if not match:
+        msg = f"background must be a colour as #rgb or #rrggbb, got {raw[:40]!r}"
+        raise InvalidOption("background", msg)
+    digits = match[1] if len(match[1]) == 6 else "".join(digit * 2 for digit in match[1])
+    red, green, blue = (int(digits[index : index + 2], 16) for index in (0, 2, 4))
+    return red, green, blue
+
+
 def _target(form: Mapping[str, str]) -> float | None:
     raw = _field(form, "target")
     if raw is None:
@@ -267,4 +284,5 @@ def parse_options(form: Mapping[str, str], *, max_dimension: int) -> ConvertOpti
         crop=_crop(form),
         gravity=_choice(form, "gravity", GRAVITIES, "center"),
         focus=_focus(form),
+        background=_background(form),
     )

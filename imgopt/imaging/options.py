@@ -53,6 +53,8 @@ class ConvertOptions:
     gravity: str = "center"
     # A point (fractions of the upright image, or of the crop) that fit=cover keeps near the centre.
     focus: tuple[float, float] | None = None
+    # A colour (r, g, b) the output is flattened onto (no transparency left) and fit=contain pads with.
+    background: tuple[int, int, int] | None = None
 
 
 def with_default_quality(options: ConvertOptions, default_quality: int) -> ConvertOptions:

@@ -160,7 +160,7 @@ class SetMaker:
     def _make_still(self, resize: SharedResize, item: Wanted) -> None:
         """An encode's task: the geometry's shared frame, through the per-output steps, encoded."""
         shared = resize.image
-        job = resize.job.for_output(item.options.format, resize.decoded.image)
+        job = resize.job.for_output(item.options, resize.decoded.image)
         frame = render_frame(shared, job, OUTPUT_STEPS)
         last = resize.done()
         if frame is shared and not last and self.parallel:
@@ -205,8 +205,7 @@ class SetMaker:
                 job = jobs[plan]
                 shared = render_frame(base, job, GEOMETRY_STEPS)
                 made = [
-                    render_frame(shared, job.for_output(item.options.format, image), OUTPUT_STEPS)
-                    for item in live
+                    render_frame(shared, job.for_output(item.options, image), OUTPUT_STEPS) for item in live
                 ]
                 del shared
                 for item, frame in zip(live, made, strict=True):

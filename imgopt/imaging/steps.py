@@ -20,6 +20,7 @@ from imgopt.imaging import geometry
 from imgopt.imaging.colour import normalise_mode, to_srgb
 from imgopt.imaging.describe import attention
 from imgopt.imaging.geometry import Geometry, Grid
+from imgopt.imaging.options import ConvertOptions
 
 TRANSPOSE_FOR_ORIENTATION = {
     2: (Image.Transpose.FLIP_LEFT_RIGHT,),
@@ -52,13 +53,18 @@ class FrameJob:
     profile: bytes | None
     cmyk_profile: bytes
     notes: list[str]
-    # For the per-output steps: the format, and the decoder's own frame, which the output must not share.
-    output_format: str = ""
+    # For the per-output steps: the output's options, and the decoder's own frame, which the output must not
+    # share.
+    options: ConvertOptions | None = None
     decoded: Image.Image | None = None
 
-    def for_output(self, output_format: str, decoded: Image.Image | None) -> FrameJob:
-        """This job for one output format of the geometry."""
-        return replace(self, output_format=output_format, decoded=decoded)
+    @property
+    def output_format(self) -> str:
+        return self.options.format if self.options is not None else ""
+
+    def for_output(self, options: ConvertOptions, decoded: Image.Image | None) -> FrameJob:
+        """This job for one output of the geometry."""
+        return replace(self, options=options, decoded=decoded)
 
 
 @dataclass(frozen=True)
@@ -104,11 +110,16 @@ def resize(image: Image.Image, plan: Geometry, grid: Grid | None = None) -> Imag
     return image.resize(target, RESAMPLE, box=box, reducing_gap=REDUCING_GAP)
 
 
-def pad(image: Image.Image, plan: Geometry, output_format: str) -> Image.Image:
-    """For fit=contain, centre the image on the exact box: transparent, or white for JPEG."""
+def pad(
+    image: Image.Image, plan: Geometry, output_format: str, background: tuple[int, int, int] | None = None
+) -> Image.Image:
+    """For fit=contain, centre the image on the exact box: the background colour, else transparent (white for
+    JPEG)."""
     if image.size == plan.canvas:
         return image
-    if output_format == "jpeg":
+    if background is not None:
+        canvas = Image.new("RGB", plan.canvas, background)
+    elif output_format == "jpeg":
         canvas = Image.new("RGB", plan.canvas, (255, 255, 255))
     else:
         canvas = Image.new("RGBA", plan.canvas, (0, 0, 0, 0))
@@ -127,9 +138,21 @@ def convert_to_srgb(image: Image.Image, job: FrameJob) -> Image.Image:
     return to_srgb(image, job.profile, job.cmyk_profile, job.notes)
 
 
+def flatten_onto_background(image: Image.Image, job: FrameJob) -> Image.Image:
+    """The frame step: with a background colour, transparency composited onto it (and none left)."""
+    background = job.options.background if job.options is not None else None
+    if background is None or image.mode != "RGBA":
+        return image
+    flattened = Image.new("RGB", image.size, background)
+    flattened.paste(image, mask=image.getchannel("A"))
+    return flattened
+
+
 def pad_to_canvas(image: Image.Image, job: FrameJob) -> Image.Image:
-    """The frame step: the output's exact canvas (fit=contain), white behind JPEG."""
-    return pad(image, job.plan, job.output_format)
+    """The frame step: the output's exact canvas (fit=contain), in the background colour, else transparent
+    (white behind JPEG)."""
+    background = job.options.background if job.options is not None else None
+    return pad(image, job.plan, job.output_format, background)
 
 
 def detach(image: Image.Image, job: FrameJob) -> Image.Image:
@@ -146,6 +169,7 @@ def detach(image: Image.Image, job: FrameJob) -> Image.Image:
 FRAME_STEPS: tuple[FrameStep, ...] = (
     FrameStep(resize_to_plan),
     FrameStep(convert_to_srgb),
+    FrameStep(flatten_onto_background, per_output=True),
     FrameStep(pad_to_canvas, per_output=True),
     FrameStep(detach, per_output=True),
 )
