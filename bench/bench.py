@@ -10,10 +10,11 @@ Then the `cms` mix (bench/sets.py): one /variants request per photo against eigh
 against a centre crop, and how often the smart window agrees with libvips' attention crop. Then quality=auto
 (bench/autoquality.py): agreement with the reference SSIMULACRA2, consistency, bytes, time and memory.
 `idle` (bench/idle.py) lends idle cores to one request; `intermediates` (bench/intermediates.py) makes small
-renditions of full-size decodes from larger ones, and checks the fidelity rule.
+renditions of full-size decodes from larger ones, and checks the fidelity rule. `laravel` and `medialibrary`
+(bench/laravel.py, bench/medialibrary.py) measure what a PHP process pays for a set.
 
     .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
-        [--only web,thumbnails,cms,idle,intermediates,info,framing,autoquality,laravel]
+        [--only web,thumbnails,cms,idle,intermediates,info,framing,autoquality,laravel,medialibrary]
         [--examples docs/images]
         [--baseline CHECKOUT]
 """
@@ -34,7 +35,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from bench import autoquality, framing, idle, intermediates, laravel, sets
+from bench import autoquality, framing, idle, intermediates, laravel, medialibrary, sets
 from bench.sets import closed_loop
 from testing.http import multipart, post_body
 from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
@@ -174,8 +175,9 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
     parser.add_argument(
         "--only",
-        default="web,thumbnails,cms,idle,intermediates,info,framing,autoquality,laravel",
-        help="comma-separated parts to run (laravel needs PHP and Debian's Laravel; --smoke leaves it out)",
+        default="web,thumbnails,cms,idle,intermediates,info,framing,autoquality,laravel,medialibrary",
+        help="comma-separated parts to run (laravel needs PHP and Debian's Laravel, medialibrary "
+        "MEDIALIBRARY_APP; --smoke leaves both out)",
     )
     parser.add_argument("--examples", type=Path, help="write before/after smart crops (PNG) to this folder")
     parser.add_argument(
@@ -225,6 +227,8 @@ def main() -> None:
         report["autoquality"] = autoquality.run(photos, names, args.smoke)
     if "laravel" in parts and not args.smoke:
         report["laravel"] = laravel.run(args.corpus, args.rounds)
+    if "medialibrary" in parts and not args.smoke:
+        report["medialibrary"] = medialibrary.measure(args.corpus, args.rounds)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))

@@ -182,3 +182,47 @@ def test_laravel_asks_for_auto_quality_and_auto_format(live_server, tmp_path):
     thumb, hero = result["renditions"]
     assert (thumb["quality"], thumb["score"]) == (60, None)
     assert hero["format"] == "avif" and hero["score"] >= 75 and 1 <= hero["quality"] <= 100
+
+
+MEDIALIBRARY_CASES = {
+    "thumb": ("jpg", [["optimize"], ["format", "jpg"], ["fit", "crop", 300, 300]]),
+    "preview": ("webp", [["format", "webp"], ["width", 1200, ["preserveAspectRatio"]], ["quality", 70]]),
+    "card": ("avif", [["format", "avif"], ["focalCropAndResize", 400, 200, 30, 60]]),
+    "padded": ("png", [["format", "png"], ["fit", "fill", 500, 500, False, "#ff0000"]]),
+    "cropped-then-resized": ("jpg", [["manualCrop", 800, 800, 100, 200], ["width", 200]]),
+    "responsive": ("webp", [["optimize"], ["width", 588, ["preserveAspectRatio"]], ["quality", 90]]),
+}
+
+
+def test_the_medialibrary_image_makes_each_conversion_at_the_size_spatie_image_gives(live_server, tmp_path):
+    upload = tmp_path / "upload.jpg"
+    upload.write_bytes(images.photo((1600, 1200), orientation=6))  # 1200x1600 upright
+    script = Path(__file__).parent / "laravel" / "recorded.php"
+    completed = subprocess.run(
+        [
+            PHP,
+            str(script),
+            live_server.url,
+            live_server.token,
+            str(upload),
+            json.dumps(MEDIALIBRARY_CASES),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    results = json.loads(completed.stdout)
+    formats = {"jpg": "JPEG", "webp": "WEBP", "avif": "AVIF", "png": "PNG"}
+    for name, (extension, _calls) in MEDIALIBRARY_CASES.items():
+        assert results[name]["ok"], results[name]
+        made = images.open_bytes(Path(results[name]["path"]).read_bytes())
+        assert made.format == formats[extension], name
+        assert list(made.size) == results[name]["predicted"], name
+    assert results["thumb"]["predicted"] == [300, 300]
+    assert results["preview"]["predicted"] == [1200, 1600]  # upright: spatie/image turns it too
+    assert results["padded"]["predicted"] == [500, 500]
+    red = images.open_bytes(Path(results["padded"]["path"]).read_bytes()).convert("RGB").getpixel((2, 250))
+    assert red == (255, 0, 0)  # the padding beside the 375x500 image

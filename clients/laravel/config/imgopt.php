@@ -116,4 +116,24 @@ return [
 
     ],
 
+    /*
+    |--------------------------------------------------------------------------
+    | spatie/laravel-medialibrary
+    |--------------------------------------------------------------------------
+    |
+    | With 'image_driver' => Imgopt\Laravel\MediaLibrary\ImgoptDriver::class in
+    | config/media-library.php, medialibrary's conversions, responsive images
+    | and tiny placeholders are made by the service. `fallback` is the
+    | spatie/image driver ('gd' or 'imagick') that makes, in PHP, a conversion
+    | imgopt cannot (a filter, a watermark, text); null: such a conversion
+    | fails, naming what it asked for. `max_variants` is the service's
+    | MAX_VARIANTS: renditions asked for in one request.
+    |
+    */
+
+    'media_library' => [
+        'fallback' => env('IMGOPT_MEDIA_LIBRARY_FALLBACK'),
+        'max_variants' => (int) env('IMGOPT_MAX_VARIANTS', 16),
+    ],
+
 ];

@@ -1,0 +1,59 @@
+<?php
+
+namespace Imgopt\Laravel\MediaLibrary;
+
+use Imgopt\Laravel\Results\Info;
+
+/**
+ * Renditions made ahead of time, by source file and /convert fields: a media item's conversions, responsive
+ * widths and placeholders come from one /variants request (FileManipulator, ResponsiveImageGenerator), and
+ * medialibrary's own per-conversion steps then find them here instead of asking the service once each. Also
+ * the facts /info gave about a source. Held in memory by one process, for one media item at a time.
+ */
+class RenditionCache
+{
+    /** @var array<string, string> */
+    private array $renditions = [];
+
+    /** @var array<string, Info> */
+    private array $facts = [];
+
+    public function put(string $sourceHash, array $fields, string $contents): void
+    {
+        $this->renditions[self::key($sourceHash, $fields)] = $contents;
+    }
+
+    /** The rendition made ahead for these fields of this source, if any (it is handed out once). */
+    public function take(string $sourceHash, array $fields): ?string
+    {
+        $key = self::key($sourceHash, $fields);
+        $contents = $this->renditions[$key] ?? null;
+        unset($this->renditions[$key]);
+
+        return $contents;
+    }
+
+    /** The source's facts, asked of the service once per source. */
+    public function facts(string $sourceHash, callable $ask): Info
+    {
+        return $this->facts[$sourceHash] ??= $ask();
+    }
+
+    public function count(): int
+    {
+        return count($this->renditions);
+    }
+
+    public function clear(): void
+    {
+        $this->renditions = [];
+        $this->facts = [];
+    }
+
+    private static function key(string $sourceHash, array $fields): string
+    {
+        ksort($fields);
+
+        return $sourceHash.'|'.json_encode($fields);
+    }
+}

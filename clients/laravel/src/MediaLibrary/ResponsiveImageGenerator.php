@@ -1,0 +1,40 @@
+<?php
+
+namespace Imgopt\Laravel\MediaLibrary;
+
+use Illuminate\Support\Str;
+use Spatie\MediaLibrary\MediaCollections\Filesystem;
+use Spatie\MediaLibrary\MediaCollections\Models\Media;
+use Spatie\MediaLibrary\ResponsiveImages\Events\ResponsiveImagesGeneratedEvent;
+use Spatie\MediaLibrary\ResponsiveImages\ResponsiveImageGenerator as MediaLibraryResponsiveImageGenerator;
+use Spatie\MediaLibrary\Support\TemporaryDirectory;
+
+/**
+ * medialibrary's ResponsiveImageGenerator for the original's responsive images (a collection added with
+ * withResponsiveImages()): every width and the placeholder from one /variants, then medialibrary's own steps,
+ * which take them. A conversion's responsive images are made ahead by FileManipulator.
+ */
+class ResponsiveImageGenerator extends MediaLibraryResponsiveImageGenerator
+{
+    public function generateResponsiveImages(Media $media): void
+    {
+        $temporaryDirectory = TemporaryDirectory::create();
+        try {
+            $baseImage = app(Filesystem::class)->copyFromMediaLibrary(
+                $media,
+                $temporaryDirectory->path(Str::random(16).'.'.$media->extension),
+            );
+            $widths = $this->widthCalculator->calculateWidthsFromFile($baseImage);
+            app(ItemRenditions::class)->prepareOriginalResponsive($baseImage, $widths);
+            $media = $this->cleanResponsiveImages($media);
+            foreach ($widths as $width) {
+                $this->generateResponsiveImage($media, $baseImage, 'media_library_original', $width, $temporaryDirectory);
+            }
+            event(new ResponsiveImagesGeneratedEvent($media));
+            $this->generateTinyJpg($media, $baseImage, 'media_library_original', $temporaryDirectory);
+        } finally {
+            app(RenditionCache::class)->clear();
+            $temporaryDirectory->delete();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+<?php
+
+namespace Imgopt\Laravel\MediaLibrary;
+
+use Imgopt\Laravel\Client;
+use Spatie\MediaLibrary\ResponsiveImages\TinyPlaceholderGenerator\TinyPlaceholderGenerator;
+
+/**
+ * medialibrary's tiny placeholder (the JPEG it wraps in a blurred SVG for responsive images), made by the
+ * service: a 32 px wide JPEG. medialibrary's own Blurred generator also blurs it in PHP, which imgopt
+ * does not do; the SVG's blur filter hides the difference.
+ */
+class TinyPlaceholder implements TinyPlaceholderGenerator
+{
+    public const WIDTH = 32;
+
+    public const QUALITY = 70;
+
+    /** Where it is written, as far as its format goes. */
+    public const FILE = 'tiny.jpg';
+
+    public function __construct(
+        private Client $client,
+        private RenditionCache $cache,
+    ) {
+    }
+
+    public function generateTinyPlaceholder(string $sourceImage, string $tinyImageDestination): void
+    {
+        $image = new RecordedImage($this->client, $this->cache);
+        $image->load($sourceImage);
+        self::record($image);
+        $image->save($tinyImageDestination);
+    }
+
+    /** The placeholder's manipulations, recorded on $image. */
+    public static function record(RecordedImage $image): void
+    {
+        $image->record('width', self::WIDTH, ['preserveAspectRatio']);
+        $image->record('quality', self::QUALITY);
+        $image->record('format', 'jpg');
+    }
+}

@@ -1,0 +1,105 @@
+<?php
+
+namespace Imgopt\Laravel\Tests;
+
+use Imgopt\Laravel\MediaLibrary\ConversionPlan;
+use PHPUnit\Framework\Attributes\DataProvider;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * spatie/image manipulation lists as imgopt fields, on a 3264x2448 upright source. The sizes are what
+ * spatie/image's GD driver gives for the same lists (tests/test_medialibrary.py checks that against GD
+ * itself, in an app with medialibrary).
+ */
+class ConversionPlanTest extends TestCase
+{
+    private const WIDTH = 3264;
+
+    private const HEIGHT = 2448;
+
+    /** @dataProvider plans (PHPUnit 9 reads the annotation, 10 and later the attribute) */
+    #[DataProvider('plans')]
+    public function test_a_manipulation_list_becomes_the_fields_that_make_it(array $calls, array $size, array $fields): void
+    {
+        $plan = ConversionPlan::of(self::WIDTH, self::HEIGHT, $calls);
+
+        $this->assertSame([], $plan->unsupported);
+        $this->assertSame($size, [$plan->width(), $plan->height()]);
+        $this->assertSame($fields, $plan->fields('conversion.jpg'));
+    }
+
+    public static function plans(): array
+    {
+        $still = ['format' => 'jpeg', 'animated' => false];
+
+        return [
+            'nothing: the source as it is' => [[], [3264, 2448], $still],
+            'optimize needs nothing' => [[['optimize'], ['format', 'webp']], [3264, 2448], ['format' => 'webp', 'animated' => false]],
+            'width keeps the aspect ratio' => [[['width', 800]], [800, 600], $still + ['width' => 800, 'height' => 600, 'fit' => 'fill']],
+            'height keeps it too' => [[['height', 300]], [400, 300], $still + ['width' => 400, 'height' => 300, 'fit' => 'fill']],
+            'width may enlarge, as spatie/image does' => [[['width', 4000]], [4000, 3000], $still + ['width' => 4000, 'height' => 3000, 'fit' => 'fill', 'enlarge' => true]],
+            'not with DoNotUpsize' => [[['width', 4000, ['preserveAspectRatio', 'upsize']]], [3264, 2448], $still],
+            'resize without constraints stretches' => [[['resize', 400, 400]], [400, 400], $still + ['width' => 400, 'height' => 400, 'fit' => 'fill']],
+            'quality and format' => [[['quality', 65], ['format', 'avif']], [3264, 2448], ['format' => 'avif', 'animated' => false, 'quality' => 65]],
+            'Fit::Contain' => [[['fit', 'contain', 400, 400]], [400, 300], $still + ['width' => 400, 'height' => 300, 'fit' => 'fill']],
+            'Fit::Max never enlarges' => [[['fit', 'max', 5000, 5000]], [3264, 2448], $still],
+            'Fit::Fill pads to the box' => [[['fit', 'fill', 400, 400]], [400, 400], $still + ['width' => 400, 'height' => 400, 'fit' => 'contain', 'background' => '#ffffff']],
+            'Fit::FillMax too' => [[['fit', 'fill-max', 400, 400, false, '#000']], [400, 400], $still + ['width' => 400, 'height' => 400, 'fit' => 'contain', 'background' => '#000']],
+            'Fit::Stretch' => [[['fit', 'stretch', 400, 300]], [400, 300], $still + ['width' => 400, 'height' => 300, 'fit' => 'fill']],
+            'Fit::Crop covers the box from the centre' => [[['fit', 'crop', 300, 300]], [300, 300], $still + ['crop' => [408, 0, 2448, 2448], 'width' => 300, 'height' => 300, 'fit' => 'fill']],
+            'crop at a position' => [[['crop', 500, 300, 'bottomRight']], [500, 300], $still + ['crop' => [2764, 2148, 500, 300]]],
+            'crop at the centre' => [[['crop', 500, 300]], [500, 300], $still + ['crop' => [1382, 1074, 500, 300]]],
+            'manual crop' => [[['manualCrop', 600, 400, 100, 50]], [600, 400], $still + ['crop' => [100, 50, 600, 400]]],
+            'focal crop keeps the box inside' => [[['focalCrop', 600, 400, 3200, 100]], [600, 400], $still + ['crop' => [2664, 0, 600, 400]]],
+            'focal crop and resize (percent)' => [[['focalCropAndResize', 400, 400, 30, 70]], [400, 400], $still + ['crop' => [0, 0, 2448, 2448], 'width' => 400, 'height' => 400, 'fit' => 'fill']],
+            'a crop after a resize is a crop of the source' => [[['width', 1632], ['manualCrop', 400, 400, 100, 100]], [400, 400], $still + ['crop' => [200, 200, 800, 800], 'width' => 400, 'height' => 400, 'fit' => 'fill']],
+            'a resize after a crop scales the crop' => [[['manualCrop', 1000, 1000, 200, 100], ['width', 300]], [300, 300], $still + ['crop' => [200, 100, 1000, 1000], 'width' => 300, 'height' => 300, 'fit' => 'fill']],
+            'background flattens' => [[['background', 'FF0000'], ['width', 800]], [800, 600], $still + ['width' => 800, 'height' => 600, 'fit' => 'fill', 'background' => '#ff0000']],
+            'orientation from EXIF is what imgopt does anyway' => [[['orientation', null], ['orientation', 0]], [3264, 2448], $still],
+        ];
+    }
+
+    /** @dataProvider unsupported */
+    #[DataProvider('unsupported')]
+    public function test_what_imgopt_cannot_make_is_named_not_dropped(array $calls, string $named): void
+    {
+        $plan = ConversionPlan::of(self::WIDTH, self::HEIGHT, $calls);
+
+        $this->assertFalse($plan->isSupported());
+        $this->assertContains($named, $plan->unsupported);
+    }
+
+    public static function unsupported(): array
+    {
+        return [
+            'a filter' => [[['width', 300], ['blur', 5]], 'blur'],
+            'greyscale' => [[['greyscale']], 'greyscale'],
+            'a watermark' => [[['watermark', 'logo.png']], 'watermark'],
+            'text' => [[['text', 'hello', 12]], 'text'],
+            'a flip' => [[['flip', 'h']], 'flip'],
+            'a rotation' => [[['orientation', 90]], 'orientation(90)'],
+            'GIF output' => [[['format', 'gif']], 'format(gif)'],
+            'work after padding' => [[['fit', 'fill', 400, 400], ['width', 200]], 'width after padding'],
+            'padding at a corner' => [[['resizeCanvas', 4000, 4000, 'top-left']], 'resizeCanvas(top-left)'],
+            'a margin on every side' => [[['resizeCanvas', 4000, 3000]], 'resizeCanvas(a margin on every side)'],
+        ];
+    }
+
+    public function test_a_responsive_width_keeps_the_conversions_framing(): void
+    {
+        $plan = ConversionPlan::of(self::WIDTH, self::HEIGHT, [['fit', 'crop', 1200, 600], ['format', 'webp']]);
+
+        $this->assertSame(
+            ['format' => 'webp', 'animated' => false, 'quality' => 90, 'crop' => [0, 408, 3264, 1632], 'width' => 600, 'height' => 300, 'fit' => 'fill'],
+            $plan->scaledFields(600, 300, 'webp', 90),
+        );
+    }
+
+    public function test_without_a_format_call_the_saved_files_extension_says_it(): void
+    {
+        $plan = ConversionPlan::of(self::WIDTH, self::HEIGHT, [['width', 320]]);
+
+        $this->assertSame('webp', $plan->fields('responsive.webp')['format']);
+        $this->assertNull($plan->format('responsive.heic'));
+    }
+}
