@@ -11,10 +11,11 @@ against a centre crop, and how often the smart window agrees with libvips' atten
 (bench/autoquality.py): agreement with the reference SSIMULACRA2, consistency, bytes, time and memory.
 `idle` (bench/idle.py) lends idle cores to one request; `intermediates` (bench/intermediates.py) makes small
 renditions of full-size decodes from larger ones, and checks the fidelity rule. `laravel` and `medialibrary`
-(bench/laravel.py, bench/medialibrary.py) measure what a PHP process pays for a set.
+(bench/laravel.py, bench/medialibrary.py) measure what a PHP process pays for a set. `widths`
+(bench/widths.py) sets widths=auto against the fixed 320/768/1200/1920 srcset: waste, files and time.
 
     .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
-        [--only web,thumbnails,cms,idle,intermediates,info,framing,autoquality,laravel,medialibrary]
+        [--only web,thumbnails,cms,idle,intermediates,info,framing,autoquality,widths,laravel,medialibrary]
         [--examples docs/images]
         [--baseline CHECKOUT]
 """
@@ -35,7 +36,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from bench import autoquality, framing, idle, intermediates, laravel, medialibrary, sets
+from bench import autoquality, framing, idle, intermediates, laravel, medialibrary, sets, widths
 from bench.sets import closed_loop
 from testing.http import multipart, post_body
 from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
@@ -175,7 +176,7 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
     parser.add_argument(
         "--only",
-        default="web,thumbnails,cms,idle,intermediates,info,framing,autoquality,laravel,medialibrary",
+        default="web,thumbnails,cms,idle,intermediates,info,framing,autoquality,widths,laravel,medialibrary",
         help="comma-separated parts to run (laravel needs PHP and Debian's Laravel, medialibrary "
         "MEDIALIBRARY_APP; --smoke leaves both out)",
     )
@@ -225,6 +226,9 @@ def main() -> None:
         intermediates.print_report(report["intermediates"], sets.markdown_table)
     if "autoquality" in parts:
         report["autoquality"] = autoquality.run(photos, names, args.smoke)
+    if "widths" in parts:
+        formats = ["webp"] if args.smoke else ["webp", "avif"]
+        report["widths"] = widths.run(dict(zip(names, photos, strict=True)), formats, args.reps)
     if "laravel" in parts and not args.smoke:
         report["laravel"] = laravel.run(args.corpus, args.rounds)
     if "medialibrary" in parts and not args.smoke:

@@ -35,6 +35,11 @@ OPTION_FIELDS = (
     "focus",
     "target",
     "background",
+    "widths",
+    "min_width",
+    "max_width",
+    "max_images",
+    "bytes_step",
 )
 
 

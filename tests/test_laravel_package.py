@@ -199,6 +199,37 @@ def test_a_corrupt_upload_fails_the_job_at_once_and_records_its_code(app):
     assert eval_json(app, "DB::table('failed_jobs')->count()") == 1
 
 
+def test_a_set_with_widths_auto_stores_what_the_service_chose_and_counts_as_complete(app):
+    name = upload(app, "auto.jpg", images.photo((1600, 1200)))
+    code = f"""
+        config(['imgopt.sets.responsive' => [
+            'widths' => 'auto', 'formats' => ['webp', 'avif'], 'max_images' => 4,
+        ]]);
+        $set = Imgopt::store(storage_path('app/uploads/{name}'), 'responsive', 'auto');
+        return json_encode([
+            'manifest' => $set->toArray(),
+            'complete' => $set->isComplete(Imgopt::set('responsive')),
+            'default_complete' => $set->isComplete(Imgopt::set('default')),
+            'srcset' => $set->srcset('webp'),
+        ]);
+    """
+    result = json.loads(app.php(code))
+    renditions = result["manifest"]["renditions"]
+    for fmt in ("webp", "avif"):
+        widths = [item["width"] for item in renditions if item["format"] == fmt]
+        assert [item["name"] for item in renditions if item["format"] == fmt] == [
+            f"{fmt}-{w}" for w in widths
+        ]
+        assert 1 <= len(widths) <= 4 and widths == sorted(widths) and widths[-1] == 1600
+    assert (result["complete"], result["default_complete"]) == (True, False)
+    public = app.root / "storage" / "app" / "public"
+    for item in renditions:
+        with Image.open(public / item["path"]) as image:
+            assert image.size == (item["width"], item["height"]), item["name"]
+    webp = [item for item in renditions if item["format"] == "webp"]
+    assert result["srcset"] == ", ".join(f"{item['url']} {item['width']}w" for item in webp)
+
+
 class PictureParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

@@ -185,6 +185,49 @@ def test_an_articles_conversions_go_through_the_queue_one_variants_request_a_pha
     print(f"\nqueue workers' peak RSS through imgopt: {[round(peak / 1024, 1) for peak in peaks]} MiB")
 
 
+def responsive_files(app: MediaLibraryApp, media_id: int, names: list[str]) -> list[tuple[int, int]]:
+    """Each responsive file's (width, height), checked against the size its name declares."""
+    sizes = []
+    for name in names:
+        width, height = map(int, re.search(r"_(\d+)_(\d+)\.\w+$", name).groups())
+        with stored(app, f"/storage/{media_id}/responsive-images/{name}") as image:
+            assert image.size == (width, height), name
+        sizes.append((width, height))
+    return sizes
+
+
+def test_imgopts_width_calculator_takes_the_widths_the_service_chose_in_the_same_request(app, service, photo):
+    media = added(app, photo, "gallery")
+    after_add = counts(service)
+    work_the_queue(app)
+    # Still two requests for the queued phase: 'large' asks for widths=auto beside preview's fixed widths.
+    assert counts(service)["/variants"] - after_add["/variants"] == 2
+    urls = app.json(
+        f"Spatie\\MediaLibrary\\MediaCollections\\Models\\Media::find({media['id']})"
+        "->responsive_images['large']['urls']"
+    )
+    sizes = responsive_files(app, media["id"], urls)
+    widths = [width for width, _height in sizes]
+    assert widths[0] == 1600 and widths == sorted(widths, reverse=True) and 2 <= len(widths) <= 6
+    assert all(abs(height - width * 3 / 4) <= 1 for width, height in sizes)
+
+    # The original's responsive images (withResponsiveImages() on a collection) with the calculator bound
+    # app-wide, as config/media-library.php's width_calculator binds it: one request, widths and placeholder.
+    before = counts(service)
+    code = (
+        "(function () { app()->bind(Spatie\\MediaLibrary\\ResponsiveImages\\WidthCalculator\\"
+        "WidthCalculator::class, Imgopt\\Laravel\\MediaLibrary\\ImgoptWidthCalculator::class);"
+        f" $media = Spatie\\MediaLibrary\\MediaCollections\\Models\\Media::find({media['id']});"
+        " app(Spatie\\MediaLibrary\\ResponsiveImages\\ResponsiveImageGenerator::class)"
+        "->generateResponsiveImages($media);"
+        " return $media->fresh()->responsive_images['media_library_original']['urls']; })()"
+    )
+    original = responsive_files(app, media["id"], app.json(code))
+    assert counts(service)["/variants"] - before["/variants"] == 1
+    # As medialibrary's own calculator, the widest is the base image's own width.
+    assert original[0][0] == 4032 and 2 <= len(original) <= 6
+
+
 def test_regenerate_remakes_every_conversion_through_the_service(app, service, photo):
     media = added(app, photo)
     work_the_queue(app)

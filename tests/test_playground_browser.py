@@ -106,6 +106,38 @@ def test_the_page_makes_the_cms_set_and_shows_the_bytes_the_api_returns(playgrou
     print(f"desktop run: {time.monotonic() - started:.1f} s")
 
 
+def test_widths_auto_shows_the_widths_the_service_chose_and_their_bytes(playground):
+    server, browser, photo = playground
+    page = open_page(server, browser, 1400, 1000)
+    page.evaluate(
+        "const f = document.querySelector('#fields').elements;"
+        " f.widths.value = 'auto'; f.formats.value = 'webp'; true"
+    )
+    variants = [
+        {
+            "name": "webp",
+            "format": "webp",
+            "widths": "auto",
+            "quality": 80,
+            "fit": "fill",
+            "gravity": "center",
+        }
+    ]
+    answer = post(server, "/variants", photo.read_bytes(), variants=variants).json()["variants"]
+    page.set_file("input[name=file]", photo)
+    wait_for_renditions(page, len(answer))
+    line = page.evaluate(
+        "(() => { const li = document.querySelector('#chosen li');"
+        " return {widths: li.dataset.widths, bytes: li.dataset.bytes, text: li.textContent,"
+        " shown: !document.querySelector('#chosen').hidden}; })()"
+    )
+    assert line["shown"]
+    assert line["widths"] == ",".join(str(item["width"]) for item in answer)
+    assert line["bytes"] == ",".join(str(item["bytes"]) for item in answer)
+    assert line["text"].startswith(f"webp: {len(answer)} widths chosen")
+    assert [item["name"] for item in shown_renditions(page)] == [item["name"] for item in answer]
+
+
 def test_a_click_on_the_source_sets_the_focus_and_moves_the_crop(playground):
     server, browser, photo = playground
     page = open_page(server, browser, 1400, 1000)

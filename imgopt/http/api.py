@@ -14,7 +14,7 @@ from imgopt.http.forms import parse_options, parse_variants
 from imgopt.http.request_facts import elapsed_ms, request_facts
 from imgopt.http.runtime import runtime
 from imgopt.http.uploads import read_upload
-from imgopt.imaging import pipeline
+from imgopt.imaging import pipeline, widths
 
 bp = Blueprint("api", __name__)
 bp.before_request(admit)
@@ -60,7 +60,7 @@ def variants() -> Response:
     facts.variants = len(requests)
     started = time.perf_counter()
     with state.cores.busy():
-        result = pipeline.render_set(
+        result = widths.render_set_choosing_widths(
             data, requests, state.pipeline, still_wanted=still_wanted_check(), borrow=state.cores.borrow
         )
     facts.record_source(result, elapsed_ms(started))

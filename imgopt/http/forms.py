@@ -22,6 +22,7 @@ from imgopt.imaging.options import (
     OPTION_FIELDS,
     OUTPUT_FORMATS,
     TARGET_RANGE,
+    AutoWidths,
     ConvertOptions,
 )
 
@@ -44,7 +45,7 @@ def parse_variants(
     items = _items(form.get("variants"), max_variants)
     defaults = {name: value for name, value in form.items() if name in OPTION_FIELDS}
     # Bad defaults are reported once, as /convert would report them.
-    parse_options(defaults, max_dimension=max_dimension)
+    parse_options(defaults, max_dimension=max_dimension, variants=True)
     names: set[str] = set()
     parsed = []
     for position, item in enumerate(items):
@@ -54,12 +55,34 @@ def parse_variants(
             if key != "name" and value is not None:
                 fields[key] = _as_text(name, key, value)
         try:
-            options = parse_options(fields, max_dimension=max_dimension)
+            options = parse_options(fields, max_dimension=max_dimension, variants=True)
         except InvalidOption as error:
             msg = f"variant {name!r}: {error.message}"
             raise InvalidOption(error.field, msg) from None
         parsed.append((name, options))
+    _check_auto_widths(parsed, max_variants)
     return parsed
+
+
+def _check_auto_widths(parsed: list[tuple[str, ConvertOptions]], max_variants: int) -> None:
+    """A widths=auto rendition counts as its max_images against MAX_VARIANTS, and its renditions, named
+    {name}-{width}, must not take another rendition's name."""
+    outputs = sum(options.widths.max_images if options.widths else 1 for _name, options in parsed)
+    if outputs > max_variants:
+        msg = (
+            f"these variants may make {outputs} renditions (widths=auto counts as its max_images, "
+            f"{AutoWidths().max_images} unless given); at most {max_variants} may be made (MAX_VARIANTS)"
+        )
+        raise BadRequest(msg, code="too_many_variants")
+    names = [name for name, _options in parsed]
+    for name, options in parsed:
+        taken = [other for other in names if re.fullmatch(re.escape(name) + r"-\d+", other)]
+        if options.widths is not None and taken:
+            msg = (
+                f"variant {name!r} has widths=auto, whose renditions are named {name}-<width>, "
+                f"as {taken[0]!r} is"
+            )
+            raise InvalidVariants(msg)
 
 
 def _items(raw: str | None, max_variants: int) -> list[dict[str, Any]]:
@@ -256,9 +279,51 @@ def _quality(form: Mapping[str, str]) -> int | str | None:
     return int(raw)
 
 
-def parse_options(form: Mapping[str, str], *, max_dimension: int) -> ConvertOptions:
+# The fields that go with widths=auto, and their ranges (the widths' own are MAX_DIMENSION's).
+WIDTHS_FIELDS = ("min_width", "max_width", "max_images", "bytes_step")
+MAX_IMAGES = 64
+MAX_WIDTH_ASKED = 65535
+MAX_BYTES_STEP = 10_000_000
+
+
+def _auto_widths(form: Mapping[str, str], *, max_dimension: int, variants: bool) -> AutoWidths | None:
+    """widths=auto and its limits; None without it. Only /variants makes several renditions of one."""
+    raw = _field(form, "widths")
+    given = [name for name in WIDTHS_FIELDS if _field(form, name) is not None]
+    if raw is None:
+        if given:
+            msg = f"{given[0]} goes with widths=auto"
+            raise InvalidOption(given[0], msg)
+        return None
+    if raw.lower() != "auto":
+        msg = f"widths must be auto (the service chooses them), got {raw[:40]!r}"
+        raise InvalidOption("widths", msg)
+    if not variants:
+        msg = "widths=auto makes several renditions: send it in a /variants rendition"
+        raise InvalidOption("widths", msg)
+    if _field(form, "width") is not None or _field(form, "height") is not None:
+        msg = "widths=auto chooses the width (the height follows the image): leave width and height out"
+        raise InvalidOption("widths", msg)
+    default = AutoWidths()
+    spec = AutoWidths(
+        min_width=_integer(form, "min_width", 1, max_dimension) or default.min_width,
+        # A wider max_width means "as wide as allowed": a client may send the width of its own base image.
+        max_width=min(_integer(form, "max_width", 1, MAX_WIDTH_ASKED) or default.max_width, max_dimension),
+        max_images=_integer(form, "max_images", 1, MAX_IMAGES) or default.max_images,
+        bytes_step=_integer(form, "bytes_step", 0, MAX_BYTES_STEP)
+        if "bytes_step" in given
+        else default.bytes_step,
+    )
+    if spec.min_width > spec.max_width:
+        msg = f"min_width ({spec.min_width}) is larger than max_width ({spec.max_width})"
+        raise InvalidOption("min_width", msg)
+    return spec
+
+
+def parse_options(form: Mapping[str, str], *, max_dimension: int, variants: bool = False) -> ConvertOptions:
     """Turn form fields into ConvertOptions; unknown fields are ignored. Validation raises InvalidOption
-    (code ``invalid_<field>``) with a message naming the field and its allowed values."""
+    (code ``invalid_<field>``) with a message naming the field and its allowed values. ``variants``: the
+    fields of a /variants rendition, which may ask for widths=auto."""
     quality = _quality(form)
     output_format = _choice(form, "format", OUTPUT_FORMATS, "webp")
     lossless = _boolean(form, "lossless", False)
@@ -285,4 +350,5 @@ def parse_options(form: Mapping[str, str], *, max_dimension: int) -> ConvertOpti
         gravity=_choice(form, "gravity", GRAVITIES, "center"),
         focus=_focus(form),
         background=_background(form),
+        widths=_auto_widths(form, max_dimension=max_dimension, variants=variants),
     )

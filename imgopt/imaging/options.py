@@ -32,6 +32,17 @@ GRAVITIES = (
 
 
 @dataclass(frozen=True)
+class AutoWidths:
+    """widths=auto in /variants: the service chooses a rendition's widths from the bytes real encodes cost, in
+    this range, at most this many, each at least this many bytes from the next (imgopt/imaging/widths.py)."""
+
+    min_width: int = 320
+    max_width: int = 1920
+    max_images: int = 6
+    bytes_step: int = 4096
+
+
+@dataclass(frozen=True)
 class ConvertOptions:
     """What the caller asked for; the pipeline's only input besides the bytes and the limits."""
 
@@ -55,6 +66,8 @@ class ConvertOptions:
     focus: tuple[float, float] | None = None
     # A colour (r, g, b) the output is flattened onto (no transparency left) and fit=contain pads with.
     background: tuple[int, int, int] | None = None
+    # /variants only: this rendition stands for several, at widths the service chooses.
+    widths: AutoWidths | None = None
 
 
 def with_default_quality(options: ConvertOptions, default_quality: int) -> ConvertOptions:

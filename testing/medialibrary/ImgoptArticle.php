@@ -3,6 +3,7 @@
 namespace App\Models;
 
 use Illuminate\Database\Eloquent\Model;
+use Imgopt\Laravel\MediaLibrary\ImgoptWidthCalculator;
 use Spatie\Image\Enums\CropPosition;
 use Spatie\Image\Enums\Fit;
 use Spatie\MediaLibrary\HasMedia;
@@ -29,5 +30,8 @@ class ImgoptArticle extends Model implements HasMedia
         $this->addMediaConversion('square')->focalCropAndResize(400, 400, 50, 40)->format('avif')->quality(60);
         // A letterbox banner: a centre band of the photo, then resized.
         $this->addMediaConversion('banner')->crop(3000, 1000, CropPosition::Center)->width(1500)->format('webp');
+        // A gallery's large view, its srcset widths chosen by the service from their bytes.
+        $this->addMediaConversion('large')->width(1600)->format('webp')->withResponsiveImages()
+            ->withWidthCalculator(app(ImgoptWidthCalculator::class))->performOnCollections('gallery');
     }
 }

@@ -95,6 +95,9 @@ return [
     | larger than the upload is not enlarged, it stays the upload's size.
     | `renditions` adds named ones with any /convert field (a square card,
     | a crop). `defaults` apply to every rendition that does not set a field.
+    | 'widths' => 'auto' lets the service choose the widths from what each
+    | costs in bytes (with optional min_width, max_width, max_images and
+    | bytes_step beside it); they are named "{format}-{width}" all the same.
     |
     */
 
@@ -127,13 +130,17 @@ return [
     | spatie/image driver ('gd' or 'imagick') that makes, in PHP, a conversion
     | imgopt cannot (a filter, a watermark, text); null: such a conversion
     | fails, naming what it asked for. `max_variants` is the service's
-    | MAX_VARIANTS: renditions asked for in one request.
+    | MAX_VARIANTS: renditions asked for in one request. With
+    | 'width_calculator' => Imgopt\Laravel\MediaLibrary\ImgoptWidthCalculator::class
+    | the service chooses responsive widths from their bytes (widths=auto);
+    | `widths` are its limits: min_width, max_images, bytes_step.
     |
     */
 
     'media_library' => [
         'fallback' => env('IMGOPT_MEDIA_LIBRARY_FALLBACK'),
         'max_variants' => (int) env('IMGOPT_MAX_VARIANTS', 16),
+        'widths' => [],
     ],
 
 ];

@@ -31,6 +31,9 @@ class ImgoptServiceProvider extends ServiceProvider
             $app->make(MediaLibrary\RenditionCache::class),
             (int) $app['config']->get('imgopt.media_library.max_variants'),
         ));
+        $this->app->bind(MediaLibrary\ImgoptWidthCalculator::class, fn ($app) => new MediaLibrary\ImgoptWidthCalculator(
+            (array) $app['config']->get('imgopt.media_library.widths', []),
+        ));
     }
 
     public function boot(): void

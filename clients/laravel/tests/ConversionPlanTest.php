@@ -102,4 +102,24 @@ class ConversionPlanTest extends TestCase
         $this->assertSame('webp', $plan->fields('responsive.webp')['format']);
         $this->assertNull($plan->format('responsive.heic'));
     }
+
+    public function test_widths_auto_keeps_the_framing_and_caps_the_widest_at_the_output(): void
+    {
+        $this->assertSame(
+            ['format' => 'webp', 'animated' => false, 'quality' => 90, 'crop' => [408, 0, 2448, 2448], 'widths' => 'auto', 'max_width' => 300, 'max_images' => 4],
+            ConversionPlan::of(self::WIDTH, self::HEIGHT, [['fit', 'crop', 300, 300]])->autoWidthFields('webp', 90, ['max_images' => 4]),
+        );
+        $this->assertSame(
+            ['format' => 'avif', 'animated' => false, 'quality' => 60, 'widths' => 'auto', 'max_width' => self::WIDTH],
+            ConversionPlan::of(self::WIDTH, self::HEIGHT, [])->autoWidthFields('avif', 60),
+        );
+    }
+
+    /** A stretch, a pad and an enlargement are sizes widths=auto cannot make: the widths are asked for one by one. */
+    public function test_widths_auto_is_not_asked_for_what_it_cannot_make(): void
+    {
+        foreach ([[['fit', 'stretch', 400, 400]], [['fit', 'fill', 400, 400]], [['width', 5000]]] as $calls) {
+            $this->assertNull(ConversionPlan::of(self::WIDTH, self::HEIGHT, $calls)->autoWidthFields('webp', 90), json_encode($calls));
+        }
+    }
 }

@@ -99,6 +99,11 @@ function variantsFromFields() {
   }
   shared.fit = fields.fit;
   shared.gravity = fields.gravity;
+  if (fields.widths.trim().toLowerCase() === "auto") {
+    // The service chooses the widths; the height follows the image, so it is left out.
+    delete shared.height;
+    return listOf(fields.formats).map((format) => ({ name: format, format, widths: "auto", ...shared }));
+  }
   const variants = [];
   for (const width of listOf(fields.widths)) {
     for (const format of listOf(fields.formats)) {
@@ -106,6 +111,29 @@ function variantsFromFields() {
     }
   }
   return variants;
+}
+
+function showChosenWidths() {
+  // With widths=auto: per format, the widths the service chose and what each costs.
+  const chosen = $("#chosen");
+  chosen.innerHTML = "";
+  const auto = $("#fields").elements.widths.value.trim().toLowerCase() === "auto";
+  chosen.hidden = !auto;
+  if (!auto) return;
+  const byFormat = new Map();
+  for (const rendition of state.renditions) {
+    if (!byFormat.has(rendition.format)) byFormat.set(rendition.format, []);
+    byFormat.get(rendition.format).push(rendition);
+  }
+  for (const [format, renditions] of byFormat) {
+    const line = document.createElement("li");
+    line.dataset.format = format;
+    line.dataset.widths = renditions.map((r) => r.width).join(",");
+    line.dataset.bytes = renditions.map((r) => r.bytes).join(",");
+    const steps = renditions.map((r) => `${r.width} px ${formatBytes(r.bytes)}`).join(", ");
+    line.textContent = `${format}: ${renditions.length} widths chosen from their bytes: ${steps}`;
+    chosen.append(line);
+  }
 }
 
 function drawWindows() {
@@ -169,6 +197,7 @@ function showRenditions(result, elapsed) {
   summary.textContent = `${state.renditions.length} renditions, ${formatBytes(total)} in all, in ${Math.round(elapsed)} ms (upload included)`;
   summary.dataset.count = state.renditions.length;
   $("#results").hidden = false;
+  showChosenWidths();
   drawWindows();
   fillCompare();
 }

@@ -157,6 +157,23 @@ final class ConversionPlan
         return $scaled->fields();
     }
 
+    /**
+     * The same region and framing with its widths left to the service (widths=auto, none wider than this
+     * output), or null when widths=auto cannot make them: a padded canvas, an enlargement, or an output
+     * whose aspect ratio is not its region's.
+     */
+    public function autoWidthFields(string $format, int $quality, array $limits = []): ?array
+    {
+        [, , $width, $height] = $this->region();
+        if ($this->canvas !== null || $this->width > $width || abs($this->width * $height / $width - $this->height) > 1.0) {
+            return null;
+        }
+        $fields = $this->scaledFields($this->width, $this->height, $format, $quality);
+        unset($fields['width'], $fields['height'], $fields['fit'], $fields['enlarge']);
+
+        return $fields + ['widths' => 'auto', 'max_width' => $this->width] + $limits;
+    }
+
     /** @return array{int, int, int, int} the region as whole pixels inside the source */
     private function region(): array
     {

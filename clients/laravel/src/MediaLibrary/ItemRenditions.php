@@ -24,7 +24,13 @@ class ItemRenditions
     /** What medialibrary makes responsive images at when the conversion sets no quality. */
     public const RESPONSIVE_QUALITY = 90;
 
-    /** @var array<string, array{hash: string, key: array, request: array}> name => where it is filed, what is asked */
+    /** The service's widths=auto max_images when none is sent (docs/api.md). */
+    private const AUTO_MAX_IMAGES = 6;
+
+    /**
+     * @var array<string, array> name => what is asked (request) and where it is filed (hash, key); a widths=auto
+     * entry has its responsive base file and quality instead
+     */
     private array $wanted = [];
 
     public function __construct(
@@ -60,35 +66,49 @@ class ItemRenditions
             file_put_contents($base, $made[$name]);
             $widthCalculator = $conversion->getWidthCalculator() ?? app(WidthCalculator::class);
             $quality = $conversion->getManipulations()->getFirstManipulationArgument('quality') ?: self::RESPONSIVE_QUALITY;
-            $this->prepareResponsive($name, $base, $image->plan(), $widthCalculator->calculateWidthsFromFile($base), (int) $quality);
+            $this->prepareResponsive($name, $base, $image->plan(), $widthCalculator, (int) $quality);
         }
         $this->send($original);
     }
 
-    /** The original's own responsive images (medialibrary's withResponsiveImages() on the collection). */
-    public function prepareOriginalResponsive(string $original, iterable $widths): void
+    /**
+     * The original's own responsive images (medialibrary's withResponsiveImages() on the collection).
+     *
+     * @return iterable<int> their widths
+     */
+    public function prepareOriginalResponsive(string $original, WidthCalculator $widthCalculator): iterable
     {
         $image = $this->recorded($original);
-        $this->prepareResponsive('o', $original, $image->plan(), $widths, self::RESPONSIVE_QUALITY);
+        $widths = $this->prepareResponsive('o', $original, $image->plan(), $widthCalculator, self::RESPONSIVE_QUALITY);
         $this->send($original);
+
+        return $widths ?? $widthCalculator->calculateWidthsFromFile($original);
     }
 
     /**
      * Each responsive width of a base image (a conversion's output, or the original), as medialibrary's
      * ResponsiveImageGenerator records it on that base, made from the original with $framing; and the tiny
-     * placeholder, when ours makes them.
+     * placeholder, when ours makes them. With ImgoptWidthCalculator the service chooses the widths in the
+     * same request (widths=auto), when the framing allows it.
+     *
+     * @return iterable<int>|null the widths, or null while the service has yet to choose them
      */
-    private function prepareResponsive(string $name, string $base, ConversionPlan $framing, iterable $widths, int $quality): void
+    private function prepareResponsive(string $name, string $base, ConversionPlan $framing, WidthCalculator $widthCalculator, int $quality): ?iterable
     {
-        $extension = pathinfo($base, PATHINFO_EXTENSION);
-        foreach ($widths as $width) {
-            $step = $this->recorded($base);
-            $step->record('optimize');
-            $step->record('width', (int) $width, ['preserveAspectRatio']);
-            $step->record('quality', $quality);
-            $keyFields = $step->plan()->fields("responsive.{$extension}");
-            $request = $framing->scaledFields($step->width(), $step->height(), $keyFields['format'], $quality);
-            $this->want("{$name}-w{$width}", $step->hash(), $keyFields, $request);
+        $format = ConversionPlan::FORMATS[strtolower(pathinfo($base, PATHINFO_EXTENSION))] ?? 'jpeg';
+        $auto = $widthCalculator instanceof ImgoptWidthCalculator
+            ? $framing->autoWidthFields($format, $quality, $widthCalculator->limits())
+            : null;
+        $widths = null;
+        if ($auto !== null) {
+            $this->wanted["{$name}-auto"] = ['base' => $base, 'quality' => $quality, 'request' => $auto];
+        } else {
+            $widths = $widthCalculator->calculateWidthsFromFile($base);
+            foreach ($widths as $width) {
+                [$step, $keyFields] = $this->responsiveStep($base, (int) $width, $quality);
+                $request = $framing->scaledFields($step->width(), $step->height(), $keyFields['format'], $quality);
+                $this->want("{$name}-w{$width}", $step->hash(), $keyFields, $request);
+            }
         }
         if (config('media-library.responsive_images.use_tiny_placeholders') && app(TinyPlaceholderGenerator::class) instanceof TinyPlaceholder) {
             $tiny = $this->recorded($base);
@@ -97,6 +117,24 @@ class ItemRenditions
             $request = $framing->scaledFields($tiny->width(), $tiny->height(), $keyFields['format'], TinyPlaceholder::QUALITY);
             $this->want("{$name}-tiny", $tiny->hash(), $keyFields, $request);
         }
+
+        return $widths;
+    }
+
+    /**
+     * One responsive width of $base as medialibrary's ResponsiveImageGenerator records it: the step, and the
+     * fields its result is filed under.
+     *
+     * @return array{RecordedImage, array}
+     */
+    private function responsiveStep(string $base, int $width, int $quality): array
+    {
+        $step = $this->recorded($base);
+        $step->record('optimize');
+        $step->record('width', $width, ['preserveAspectRatio']);
+        $step->record('quality', $quality);
+
+        return [$step, $step->plan()->fields('responsive.'.pathinfo($base, PATHINFO_EXTENSION))];
     }
 
     /** The conversion recorded as medialibrary's PerformManipulationsAction will drive it; null: nothing to make. */
@@ -129,15 +167,17 @@ class ItemRenditions
     }
 
     /**
-     * Ask for everything wanted, MAX_VARIANTS at a time, from $source; file each result. A request that fails
-     * files nothing: medialibrary's steps then ask for each on their own, and report what fails.
+     * Ask for everything wanted, up to MAX_VARIANTS renditions at a time, from $source; file each result. A
+     * widths=auto rendition counts as its max_images, and its widths are filed as the calculator's answer for
+     * its base. A request that fails files nothing: medialibrary's steps then ask for each on their own, and
+     * report what fails.
      *
      * @return array<string, string> name => contents
      */
     private function send(string $source): array
     {
         $made = [];
-        foreach (array_chunk($this->wanted, max(1, $this->maxVariants), true) as $chunk) {
+        foreach ($this->chunks() as $chunk) {
             $set = new SetDefinition('media', array_map(fn ($wanted) => $wanted['request'], $chunk));
             try {
                 $variants = $this->client->variants(Upload::fromLocalFile($source), $set);
@@ -145,6 +185,11 @@ class ItemRenditions
                 continue;
             }
             foreach ($chunk as $name => $wanted) {
+                if (isset($wanted['base'])) {
+                    $this->fileAutoWidths($name, $wanted, $variants->renditions);
+
+                    continue;
+                }
                 $made[$name] = $variants->renditions[$name]->contents;
                 $this->cache->put($wanted['hash'], $wanted['key'], $made[$name]);
             }
@@ -152,5 +197,38 @@ class ItemRenditions
         $this->wanted = [];
 
         return $made;
+    }
+
+    /** @return list<array<string, array>> the wanted renditions in requests of at most MAX_VARIANTS outputs */
+    private function chunks(): array
+    {
+        $chunks = [];
+        $chunk = [];
+        $outputs = 0;
+        foreach ($this->wanted as $name => $wanted) {
+            $weight = isset($wanted['base']) ? (int) ($wanted['request']['max_images'] ?? self::AUTO_MAX_IMAGES) : 1;
+            if ($chunk !== [] && $outputs + $weight > max(1, $this->maxVariants)) {
+                $chunks[] = $chunk;
+                [$chunk, $outputs] = [[], 0];
+            }
+            $chunk[$name] = $wanted;
+            $outputs += $weight;
+        }
+
+        return $chunk === [] ? $chunks : [...$chunks, $chunk];
+    }
+
+    /** The widths the service chose for a base ("{name}-{width}"), filed as medialibrary's steps will ask. */
+    private function fileAutoWidths(string $name, array $wanted, array $renditions): void
+    {
+        $widths = [];
+        foreach ($renditions as $renditionName => $rendition) {
+            if (preg_match('/^'.preg_quote($name, '/').'-(\d+)$/', (string) $renditionName) === 1) {
+                [$step, $keyFields] = $this->responsiveStep($wanted['base'], $rendition->width, $wanted['quality']);
+                $this->cache->put($step->hash(), $keyFields, $rendition->contents);
+                $widths[] = $rendition->width;
+            }
+        }
+        $this->cache->rememberWidths((string) sha1_file($wanted['base']), $widths);
     }
 }

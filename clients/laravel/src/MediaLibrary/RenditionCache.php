@@ -8,7 +8,7 @@ use Imgopt\Laravel\Results\Info;
  * Renditions made ahead of time, by source file and /convert fields: a media item's conversions, responsive
  * widths and placeholders come from one /variants request (FileManipulator, ResponsiveImageGenerator), and
  * medialibrary's own per-conversion steps then find them here instead of asking the service once each. Also
- * the facts /info gave about a source. Held in memory by one process, for one media item at a time.
+ * the facts /info gave about a source, and the widths widths=auto chose for a responsive base. Held in memory by one process, for one media item at a time.
  */
 class RenditionCache
 {
@@ -17,6 +17,9 @@ class RenditionCache
 
     /** @var array<string, Info> */
     private array $facts = [];
+
+    /** @var array<string, list<int>> the widths widths=auto chose for a base file, by its hash */
+    private array $widths = [];
 
     public function put(string $sourceHash, array $fields, string $contents): void
     {
@@ -39,6 +42,18 @@ class RenditionCache
         return $this->facts[$sourceHash] ??= $ask();
     }
 
+    /** @param  list<int>  $widths */
+    public function rememberWidths(string $baseHash, array $widths): void
+    {
+        $this->widths[$baseHash] = $widths;
+    }
+
+    /** @return list<int>|null the widths chosen for this base file, if they were */
+    public function widths(string $baseHash): ?array
+    {
+        return $this->widths[$baseHash] ?? null;
+    }
+
     public function count(): int
     {
         return count($this->renditions);
@@ -48,6 +63,7 @@ class RenditionCache
     {
         $this->renditions = [];
         $this->facts = [];
+        $this->widths = [];
     }
 
     private static function key(string $sourceHash, array $fields): string

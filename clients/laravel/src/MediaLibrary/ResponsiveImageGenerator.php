@@ -24,8 +24,7 @@ class ResponsiveImageGenerator extends MediaLibraryResponsiveImageGenerator
                 $media,
                 $temporaryDirectory->path(Str::random(16).'.'.$media->extension),
             );
-            $widths = $this->widthCalculator->calculateWidthsFromFile($baseImage);
-            app(ItemRenditions::class)->prepareOriginalResponsive($baseImage, $widths);
+            $widths = app(ItemRenditions::class)->prepareOriginalResponsive($baseImage, $this->widthCalculator);
             $media = $this->cleanResponsiveImages($media);
             foreach ($widths as $width) {
                 $this->generateResponsiveImage($media, $baseImage, 'media_library_original', $width, $temporaryDirectory);

@@ -134,7 +134,7 @@ class RenditionSet implements Arrayable, Jsonable, JsonSerializable
     public function isComplete(SetDefinition $definition): bool
     {
         return $this->set === $definition->name
-            && array_keys($this->renditions) === $definition->names();
+            && $definition->madeThese(array_map('strval', array_keys($this->renditions)));
     }
 
     /** Whether every file the manifest names is on its disk. */
