@@ -1,7 +1,7 @@
 """The quality=auto part of `make bench`: agreement with the reference metric, and the issue's targets.
 
 The set is the photos (the corpus folder, or generated photo-like JPEGs) plus generated flat graphics
-(bench/graphics.py) and, when it is there, the 16-bit flag from ../shared/corpus/edge. Everything is at
+(testing/graphics.py) and, when it is there, the 16-bit flag from ../shared/corpus/edge. Everything is at
 1200 px, WebP and AVIF separately, in-process (imgopt.imaging.pipeline.convert), so that only the pipeline
 is timed.
 
@@ -36,12 +36,12 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench.graphics import graphics
 from bench.sets import markdown_table
 from imgopt.imaging.codecs import flattened_for_jpeg
 from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.pipeline import convert
 from imgopt.imaging.quality import ssimulacra2
+from testing.graphics import graphics
 from testing.settings import pipeline_settings
 
 WIDTH = 1200

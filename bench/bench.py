@@ -13,9 +13,12 @@ against a centre crop, and how often the smart window agrees with libvips' atten
 renditions of full-size decodes from larger ones, and checks the fidelity rule. `laravel` and `medialibrary`
 (bench/laravel.py, bench/medialibrary.py) measure what a PHP process pays for a set. `widths`
 (bench/widths.py) sets widths=auto against the fixed 320/768/1200/1920 srcset: waste, files and time.
+`autolatency` (bench/autoquality_latency.py) times quality=auto against a fixed quality for one 1200 px
+/convert, idle and loaded, through HTTP and in process.
 
     .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
-        [--only web,thumbnails,cms,idle,intermediates,info,framing,autoquality,widths,laravel,medialibrary]
+        [--only web,thumbnails,cms,idle,intermediates,info,framing,autoquality,autolatency,widths,
+                laravel,medialibrary]
         [--examples docs/images]
         [--baseline CHECKOUT]
 """
@@ -36,7 +39,17 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from bench import autoquality, framing, idle, intermediates, laravel, medialibrary, sets, widths
+from bench import (
+    autoquality,
+    autoquality_latency,
+    framing,
+    idle,
+    intermediates,
+    laravel,
+    medialibrary,
+    sets,
+    widths,
+)
 from bench.sets import closed_loop
 from testing.http import multipart, post_body
 from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
@@ -176,7 +189,8 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
     parser.add_argument(
         "--only",
-        default="web,thumbnails,cms,idle,intermediates,info,framing,autoquality,widths,laravel,medialibrary",
+        default="web,thumbnails,cms,idle,intermediates,info,framing,autoquality,autolatency,widths,"
+        "laravel,medialibrary",
         help="comma-separated parts to run (laravel needs PHP and Debian's Laravel, medialibrary "
         "MEDIALIBRARY_APP; --smoke leaves both out)",
     )
@@ -226,6 +240,9 @@ def main() -> None:
         intermediates.print_report(report["intermediates"], sets.markdown_table)
     if "autoquality" in parts:
         report["autoquality"] = autoquality.run(photos, names, args.smoke)
+    if "autolatency" in parts:
+        reps = 1 if args.smoke else args.reps
+        report["autolatency"] = autoquality_latency.run(photos, reps, args.baseline)
     if "widths" in parts:
         formats = ["webp"] if args.smoke else ["webp", "avif"]
         report["widths"] = widths.run(dict(zip(names, photos, strict=True)), formats, args.reps)

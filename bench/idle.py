@@ -6,8 +6,6 @@ count, against 1: every rendition on the request's own thread). Only one is busy
 - idle: one client sends each photo's set and waits, median latency over the repetitions (upload included),
   for the CMS set (320/768/1200/1920 px x WebP + AVIF) and the WebP-only set; the two servers alternate.
 - loaded: 4 clients in a closed loop send the CMS set; renditions per second and worker peak RSS.
-- quality=auto: one client, a 1200 px /convert at fixed quality 80 and with quality=auto, per format,
-  median latency summed over the photos, on both servers.
 - in process: both sets made by render_set itself (no HTTP), on lent threads against one, median of the
   repetitions: what the scheduling of one request's tasks gives without the upload and the response.
 - sharp: the WebP set made in process by sharp with Promise.all (libvips; `npm install --prefix
@@ -113,26 +111,6 @@ def loaded_throughput(servers: dict[str, LiveServer], photos: list[bytes], round
     return report
 
 
-def auto_quality_latency(servers: dict[str, LiveServer], photos: list[bytes], reps: int) -> dict:
-    """quality=auto over fixed q80 through HTTP, by format and server: the ratio of summed medians."""
-    report: dict = {}
-    for fmt in ("webp", "avif"):
-        bodies = {
-            mode: [multipart(photo, {"format": fmt, "width": "1200", "quality": quality}) for photo in photos]
-            for mode, quality in (("fixed", "80"), ("auto", "auto"))
-        }
-        for side in SIDES:
-            sums = {}
-            for mode, mode_bodies in bodies.items():
-                total = 0.0
-                for body in mode_bodies:
-                    post(servers[side], "/convert", body)  # warm-up
-                    total += statistics.median(post(servers[side], "/convert", body) for _ in range(reps))
-                sums[mode] = total
-            report[f"{fmt}_{side}"] = {**sums, "ratio": sums["auto"] / sums["fixed"]}
-    return report
-
-
 def post(server: LiveServer, route: str, body: tuple[bytes, str]) -> float:
     """The seconds one POST of a prepared body takes; a failure stops the benchmark."""
     started = time.perf_counter()
@@ -177,7 +155,6 @@ def run(
     try:
         idle = idle_latency(servers, photos, names, max(3, reps + 2))
         loaded = loaded_throughput(servers, photos, rounds, reps)
-        auto = auto_quality_latency(servers, photos, max(3, reps + 1))
     finally:
         for server in servers.values():
             stop_gunicorn(server)
@@ -185,7 +162,6 @@ def run(
         "idle": idle,
         "in_process": in_process(photos, names, max(3, reps + 1)),
         "loaded": loaded,
-        "auto_quality": auto,
         "sharp_webp_ms": sharp,
     }
     print_report(report)
@@ -222,8 +198,3 @@ def print_report(report: dict) -> None:
             f" worker peak RSS {row['worker_peak_rss_mib']:.0f} MiB"
         )
     print(f"  ratio {loaded['ratio']:.3f}")
-    print("\nquality=auto over fixed q80, 1200 px /convert, one client, summed medians:")
-    for key, row in report["auto_quality"].items():
-        fmt, side = key.split("_")
-        label = "lent cores" if side == "threads" else "RENDITION_THREADS=1"
-        print(f"  {fmt:5} {label:20} {row['ratio']:.2f}x ({row['auto']:.2f} s / {row['fixed']:.2f} s)")

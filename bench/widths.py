@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.graphics import graphics
 from imgopt.imaging.options import AutoWidths, ConvertOptions
 from imgopt.imaging.parallel import lend_up_to
 from imgopt.imaging.pipeline import render_set
 from imgopt.imaging.widths import render_set_choosing_widths
+from testing.graphics import graphics
 from testing.http import multipart, post_body
 from testing.server import start_gunicorn, stop_gunicorn
 from testing.settings import pipeline_settings

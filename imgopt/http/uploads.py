@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO
 
 from flask import request
@@ -20,8 +21,9 @@ from imgopt.errors import BadRequest, PayloadTooLarge, RequestTimeout
 from imgopt.http.middleware import NOTHING_TO_DRAIN
 from imgopt.http.request_facts import elapsed_ms, request_facts
 from imgopt.http.runtime import runtime
+from imgopt.server.body import ReadInto
 from imgopt.server.deadlines import within
-from imgopt.server.environ import HEARTBEAT
+from imgopt.server.environ import HEARTBEAT, READ_INTO
 
 MAX_PARTS = 64
 # An upload up to this size is copied out of the body as bytes, which the decoders read fastest (a 3 MB
@@ -56,6 +58,7 @@ def read_upload() -> tuple[bytes | memoryview, dict[str, str]]:
             request.content_length,
             settings.max_upload_bytes,
             within_seconds=settings.timeout * BODY_SHARE_OF_TIMEOUT,
+            read_into=request.environ.get(READ_INTO),
         )
     except RequestTimeout:
         request.environ[NOTHING_TO_DRAIN] = True  # nothing more will come: do not wait to drain it
@@ -84,7 +87,12 @@ def read_upload() -> tuple[bytes | memoryview, dict[str, str]]:
 
 
 def read_body(
-    stream: IO[bytes], content_length: int | None, max_bytes: int, *, within_seconds: float | None = None
+    stream: IO[bytes],
+    content_length: int | None,
+    max_bytes: int,
+    *,
+    within_seconds: float | None = None,
+    read_into: ReadInto | None = None,
 ) -> bytearray:
     """The whole request body, refusing more than ``max_bytes`` (413) and noticing a short read (400).
 
@@ -92,14 +100,21 @@ def read_body(
 
     A stalled client (the socket's own timeout, set by the worker: BODY_READ_TIMEOUT) or one slower than
     ``within_seconds`` for the whole body gets 408, so the worker is free again long before gunicorn's
-    worker timeout would kill it.
+    worker timeout would kill it. ``read_into`` (the server's, for a body of known length) receives it
+    straight into the buffer.
     """
     if content_length is not None and content_length > max_bytes:
         raise _too_large(max_bytes)
     wanted = max_bytes + 1 if content_length is None else content_length
     try:
         with within(within_seconds):
-            body = _read_into_one_buffer(stream, wanted, known_length=content_length is not None)
+            if content_length is None:
+                body = _read_chunked(stream, wanted)
+            else:  # allocated once at its size, and filled
+                body = bytearray(wanted)
+                with memoryview(body) as view:
+                    filled = (read_into or partial(_fill_from, stream))(view)
+                del body[filled:]
     except TimeoutError:
         msg = "the upload stalled (no data for BODY_READ_TIMEOUT seconds) or was too slow; send it again"
         raise RequestTimeout(msg) from None
@@ -119,25 +134,21 @@ def read_body(
 READ_CHUNK = 1024 * 1024
 
 
-def _read_into_one_buffer(stream: IO[bytes], wanted: int, *, known_length: bool) -> bytearray:
-    """Up to ``wanted`` bytes of ``stream``, stopping early at its end, in a single bytearray: allocated once
-    at its size when the length is known, grown as chunks come otherwise (a chunked body)."""
-    if not known_length:
-        grown = bytearray()
-        while len(grown) < wanted and (chunk := stream.read(min(READ_CHUNK, wanted - len(grown)))):
-            grown += chunk
-        return grown
-    body = bytearray(wanted)
+def _read_chunked(stream: IO[bytes], wanted: int) -> bytearray:
+    """Up to ``wanted`` bytes of a body of unknown length, grown as chunks come."""
+    grown = bytearray()
+    while len(grown) < wanted and (chunk := stream.read(min(READ_CHUNK, wanted - len(grown)))):
+        grown += chunk
+    return grown
+
+
+def _fill_from(stream: IO[bytes], view: memoryview) -> int:
+    """Fills ``view`` from ``stream``, stopping early at its end; how many bytes came."""
     filled = 0
-    with memoryview(body) as view:
-        while filled < wanted:
-            chunk = stream.read(min(READ_CHUNK, wanted - filled))
-            if not chunk:
-                break
-            view[filled : filled + len(chunk)] = chunk
-            filled += len(chunk)
-    del body[filled:]
-    return body
+    while filled < len(view) and (chunk := stream.read(min(READ_CHUNK, len(view) - filled))):
+        view[filled : filled + len(chunk)] = chunk
+        filled += len(chunk)
+    return filled
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:

@@ -3,6 +3,7 @@ in whichever of WebP and AVIF is smaller (format=auto)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from PIL import Image
@@ -10,7 +11,8 @@ from PIL import Image
 from imgopt.imaging.codecs import Frame, encode, flattened_for_jpeg
 from imgopt.imaging.limits import output_formats_that_fit
 from imgopt.imaging.options import ConvertOptions
-from imgopt.imaging.quality.search import choose_quality
+from imgopt.imaging.parallel import NO_HELPERS, Helpers
+from imgopt.imaging.quality.search import Encodes, choose_quality, first_guess
 from imgopt.imaging.quality.ssimulacra2 import Scorer, scale_count
 from imgopt.imaging.settings import PipelineSettings
 
@@ -31,51 +33,87 @@ def encode_output(
     frames: list[Frame], loop: int, options: ConvertOptions, settings: PipelineSettings, *, threads: int = 1
 ) -> Encoded:
     """Encode the frames as ``options`` ask; format=auto returns the smaller of WebP and AVIF. ``threads``
-    go to an encoder that can use them."""
+    go to an encoder that can use them, or, with quality=auto, to the search (``_auto_quality``)."""
     formats = output_formats_that_fit(frames[0].image.size, options.format)
     # Under 8 pixels a side SSIMULACRA2 has nothing to compare: such outputs get the default quality.
-    scorer = (
-        _scorer(frames[0].image, options)
-        if options.auto_quality and scale_count(frames[0].image.size)
-        else None
-    )
-    candidates = [
-        _encode_as(frames, loop, replace(options, format=fmt), settings, scorer, threads=threads)
-        for fmt in formats
-    ]
+    if options.auto_quality and scale_count(frames[0].image.size):
+        with Helpers(threads - 1) as helpers:
+            candidates = _AutoQuality(frames, loop, options, settings, threads).run(formats, helpers)
+    else:
+        candidates = [
+            _fixed_quality(frames, loop, replace(options, format=fmt), settings, threads) for fmt in formats
+        ]
     return min(candidates, key=lambda candidate: len(candidate.data))
+
+
+def _fixed_quality(
+    frames: list[Frame], loop: int, options: ConvertOptions, settings: PipelineSettings, threads: int
+) -> Encoded:
+    quality = None if options.lossless or options.format == "png" else options.quality
+    return Encoded(encode(frames, loop, options, settings, threads), options.format, quality, None)
+
+
+@dataclass(frozen=True)
+class _AutoQuality:
+    """quality=auto in each format. A lent thread (a helper) encodes, for one format, the probe a photo
+    starts with while the scorer is built, then shares the scoring; for format=auto, it runs the second
+    format's search. The probes, scores and choices are those of one thread: only sooner."""
+
+    frames: list[Frame]
+    loop: int
+    options: ConvertOptions
+    settings: PipelineSettings
+    threads: int
+
+    def run(self, formats: Sequence[str], helpers: Helpers) -> list[Encoded]:
+        first = self.frames[0].image
+        if len(formats) > 1:
+            scorer = _scorer(first, self.options)
+            if helpers.count:
+                scorer.prepare()  # once, before both searches read it
+            own = bool(helpers.count)
+            return helpers.map(
+                lambda fmt: self._search(fmt, scorer, self._encoder(fmt, 1, own=own), NO_HELPERS), formats
+            )
+        (fmt,) = formats
+        encodes = Encodes(
+            self._encoder(fmt, self.threads), self._encoder(fmt, 1, own=bool(helpers.count)), helpers
+        )
+        encodes.start(first_guess(fmt, flat=False))  # a photo's first probe, while the scorer is built
+        scorer = _scorer(first, self.options)
+        if helpers.count:
+            scorer.prepare()  # while the helper encodes
+        return [self._search(fmt, scorer, encodes, helpers)]
+
+    def _encoder(self, fmt: str, threads: int, *, own: bool = False) -> Callable[[int], bytes]:
+        """Encodes the first frame in ``fmt`` at a given quality. ``own``: each encode from a copy of the
+        frame, for encodes beside others (Pillow's save keeps the encoder's settings on the image saved)."""
+        as_format = replace(self.options, format=fmt)
+        frame = self.frames[0]
+
+        def encode_at(quality: int) -> bytes:
+            still = [Frame(frame.image.copy(), frame.duration) if own else frame]
+            return encode(still, self.loop, replace(as_format, quality=quality), self.settings, threads)
+
+        return encode_at
+
+    def _search(
+        self, fmt: str, scorer: Scorer, encode_at: Callable[[int], bytes] | Encodes, helpers: Helpers
+    ) -> Encoded:
+        target = self.options.target if self.options.target is not None else self.settings.auto_quality_target
+        choice = choose_quality(scorer, fmt, target, encode_at, helpers)
+        if len(self.frames) == 1:
+            data = choice.data
+        else:  # an animation: searched on its first frame, encoded whole at the quality found
+            whole = replace(self.options, format=fmt, quality=choice.quality)
+            data = encode(self.frames, self.loop, whole, self.settings, self.threads)
+        return Encoded(data, fmt, choice.quality, round(choice.score, 2))
 
 
 def _scorer(image: Image.Image, options: ConvertOptions) -> Scorer:
     """A scorer of the image as the encoder will see it (JPEG: flattened on white; format=auto compares
     WebP and AVIF, which see the same image, so one scorer serves both)."""
     return Scorer(_as_reference(flattened_for_jpeg(image) if options.format == "jpeg" else image))
-
-
-def _encode_as(
-    frames: list[Frame],
-    loop: int,
-    options: ConvertOptions,
-    settings: PipelineSettings,
-    scorer: Scorer | None,
-    *,
-    threads: int,
-) -> Encoded:
-    if scorer is None:
-        quality = None if options.lossless or options.format == "png" else options.quality
-        return Encoded(encode(frames, loop, options, settings, threads), options.format, quality, None)
-    target = options.target if options.target is not None else settings.auto_quality_target
-    first = frames[0]
-
-    def encode_still(quality: int) -> bytes:
-        return encode([first], loop, replace(options, quality=quality), settings, threads)
-
-    choice = choose_quality(scorer, options.format, target, encode_still)
-    if len(frames) == 1:
-        data = choice.data
-    else:  # an animation: searched on its first frame, encoded whole at the quality found
-        data = encode(frames, loop, replace(options, quality=choice.quality), settings, threads)
-    return Encoded(data, options.format, choice.quality, round(choice.score, 2))
 
 
 def _as_reference(image: Image.Image) -> Image.Image:

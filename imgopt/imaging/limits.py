@@ -58,6 +58,12 @@ ENCODER_BYTES_PER_PIXEL = 24
 THREADED_ENCODERS = ("avif",)
 
 
+def uses_lent_threads(options: ConvertOptions) -> bool:
+    """Whether a rendition alone in its set can use threads lent to it: a threaded encoder's, or
+    quality=auto's search (a probe encoded ahead, the scoring shared, format=auto's two searches at once)."""
+    return options.format in THREADED_ENCODERS or options.auto_quality
+
+
 # Encoder throughput in megapixels per second on one core of our 2-core machine with the other core busy,
 # rounded down from bench measurements (docs/performance.md); used only to refuse hopeless requests.
 ENCODE_MEGAPIXELS_PER_SECOND = {"webp": 4.0, "jpeg": 15.0, "png": 1.5}
@@ -230,20 +236,27 @@ def check_set_budgets(
     )
     largest = sorted(areas, reverse=True)
 
+    alone = len(outputs) == 1 and uses_lent_threads(outputs[0][2])
+
     def check(threads: int) -> None:
+        scored_pixels, in_flight_pixels = sum(scored[:threads]), sum(largest[1:threads])
+        if alone and scored and threads > 1:
+            # quality=auto alone: a probe encoded beside the scoring; format=auto: two searches at once.
+            (plan, _frames, options) = outputs[0]
+            searches = min(threads, len(output_formats_that_fit(plan.canvas, options.format)))
+            scored_pixels, in_flight_pixels = scored[0] * searches, scored[0] * (threads - 1)
         check_memory(
             source_format,
             mode,
             largest_decode,
             output_pixels,
             settings,
-            scored_pixels=sum(scored[:threads]),
-            in_flight_pixels=sum(largest[1:threads]),
+            scored_pixels=scored_pixels,
+            in_flight_pixels=in_flight_pixels,
         )
 
     check(1)
     check_encode_time(outputs, settings)
-    alone = len(outputs) == 1 and outputs[0][2].format in THREADED_ENCODERS
     wanted = settings.rendition_threads if alone else min(settings.rendition_threads, len(outputs))
     for threads in range(wanted, 1, -1):
         try:

@@ -16,13 +16,18 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
+from typing import Generic, TypeVar
 
 # Lends up to n extra threads for the duration; yields how many it lent (0 when the machine is busy).
 Borrow = Callable[[int], AbstractContextManager[int]]
 
 Task = Callable[[], None]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @contextmanager
@@ -116,3 +121,57 @@ class TaskRunner:
                 with self._ready:
                     self._running -= 1
                     self._ready.notify_all()
+
+
+class Helpers:
+    """Threads lent to one rendition's own work (quality=auto's probes and scores), as a context manager.
+    ``map`` splits a list of calls between the calling thread and the helpers and gives the results in
+    order; ``ahead`` starts a call on a helper, to be collected (or run then, with no helper) by ``result``.
+    With no helper everything runs on the calling thread, in order: what is computed never depends on how
+    many threads there were, only when it is done."""
+
+    def __init__(self, count: int) -> None:
+        self.count = max(0, count)
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> Helpers:
+        if self.count:
+            self._pool = ThreadPoolExecutor(self.count, thread_name_prefix="helper")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def map(self, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        if self._pool is None or len(items) < 2:
+            return [call(item) for item in items]
+        # Every other item to a helper, from the second: the calling thread takes the first at once.
+        theirs = {
+            index: Ahead(partial(call, items[index]), self._pool.submit(call, items[index]))
+            for index in range(1, len(items), 2)
+        }
+        ours = {index: call(items[index]) for index in range(0, len(items), 2)}
+        return [ours[index] if index in ours else theirs[index].result() for index in range(len(items))]
+
+    def ahead(self, call: Callable[[], R]) -> Ahead[R]:
+        return Ahead(call, self._pool.submit(call) if self._pool is not None else None)
+
+
+class Ahead(Generic[R]):
+    """A call handed to a helper (or to none): ``result`` waits for it, or makes it on the calling thread
+    when no helper has started it (none was lent, or the helpers are still busy with something else)."""
+
+    def __init__(self, call: Callable[[], R], future: Future[R] | None) -> None:
+        self._call = call
+        self._future = future
+
+    def result(self) -> R:
+        if self._future is None or self._future.cancel():
+            self._future = None
+            return self._call()
+        return self._future.result()
+
+
+NO_HELPERS = Helpers(0)

@@ -32,7 +32,7 @@ from imgopt.imaging.describe.facts import has_transparency
 from imgopt.imaging.describe.placeholder import Placeholder, make_proxy, placeholder
 from imgopt.imaging.encode import encode_output
 from imgopt.imaging.geometry import Geometry
-from imgopt.imaging.limits import ALPHA_MODES, THREADED_ENCODERS, estimate_encode_seconds
+from imgopt.imaging.limits import ALPHA_MODES, estimate_encode_seconds, uses_lent_threads
 from imgopt.imaging.outputs import Rendition
 from imgopt.imaging.parallel import Borrow, TaskRunner
 from imgopt.imaging.settings import PipelineSettings
@@ -83,8 +83,8 @@ class SetMaker:
     def make(self, groups: list[DecodeGroup], threads: int, borrow: Borrow) -> None:
         """Make every group's renditions on up to ``threads`` threads, as many as ``borrow`` lends."""
         with borrow(threads - 1) as lent:
-            if len(self.wanted) == 1 and self.wanted[0].options.format in THREADED_ENCODERS:
-                self.encoder_threads = 1 + lent  # one rendition: its encoder gets the lent cores
+            if len(self.wanted) == 1 and uses_lent_threads(self.wanted[0].options):
+                self.encoder_threads = 1 + lent  # one rendition: its encoder (or search) gets the lent cores
                 runner = TaskRunner(1)
             else:
                 runner = TaskRunner(1 + lent)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from imgopt.server.body import direct_reader
 from imgopt.server.connection import peer_has_closed, queued_connections, waited_seconds
 from imgopt.server.deadlines import SendDeadline
 
@@ -23,6 +24,10 @@ QUEUED = "imgopt.queued"
 
 # A callable: seconds since the request's last byte arrived (how long it waited for a worker), or None.
 WAITED = "imgopt.waited"
+
+# A callable filling a memoryview from a body of known length straight from the socket (server/body.py);
+# absent when the body is chunked.
+READ_INTO = "imgopt.read_into"
 
 
 def with_connection_facts(
@@ -46,6 +51,9 @@ def with_connection_facts(
         if sock is not None:
             environ[CLIENT_GONE] = lambda: peer_has_closed(sock)
             environ[WAITED] = lambda: waited_seconds(sock)
+            read_into = direct_reader(environ.get("wsgi.input"), sock)
+            if read_into is not None:
+                environ[READ_INTO] = read_into
         body = app(environ, start_response)
         if sock is None or not send_timeout:
             return body

@@ -15,9 +15,11 @@ import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from PIL import Image
 
+from imgopt.imaging.parallel import NO_HELPERS, Ahead, Helpers
 from imgopt.imaging.quality.ssimulacra2 import MODELS, Estimate, Scorer
 
 QUALITY_RANGE = (1, 100)
@@ -60,6 +62,11 @@ SLOPES_FLAT: dict[str, Slopes] = {
 }
 
 
+def first_guess(output_format: str, *, flat: bool) -> int:
+    """The quality the search probes first."""
+    return (FIRST_GUESS_FLAT if flat else FIRST_GUESS)[output_format]
+
+
 @dataclass(frozen=True)
 class Choice:
     """What the search settled on."""
@@ -68,6 +75,31 @@ class Choice:
     data: bytes
     score: float
     probes: int
+
+
+class Encodes:
+    """The probes' encoder: ``encode_at`` on the calling thread, or a probe ``start``ed ahead on a helper
+    by ``encode_beside`` (which must not share state with ``encode_at``), collected when it is asked for."""
+
+    def __init__(
+        self,
+        encode_at: Callable[[int], bytes],
+        encode_beside: Callable[[int], bytes] | None = None,
+        helpers: Helpers = NO_HELPERS,
+    ) -> None:
+        self.encode_at = encode_at
+        self.encode_beside = encode_beside
+        self.helpers = helpers
+        self.ahead: dict[int, Ahead[bytes]] = {}
+
+    def __call__(self, quality: int) -> bytes:
+        started = self.ahead.pop(quality, None)
+        return started.result() if started is not None else self.encode_at(quality)
+
+    def start(self, quality: int) -> None:
+        """Encode ``quality`` on a helper now, if one is lent, for when the search asks for it."""
+        if self.helpers.count and self.encode_beside is not None and quality not in self.ahead:
+            self.ahead[quality] = self.helpers.ahead(partial(self.encode_beside, quality))
 
 
 @dataclass
@@ -80,14 +112,22 @@ class _Probe:
 
 
 def choose_quality(
-    scorer: Scorer, output_format: str, target: float, encode_at: Callable[[int], bytes]
+    scorer: Scorer,
+    output_format: str,
+    target: float,
+    encode_at: Callable[[int], bytes] | Encodes,
+    helpers: Helpers = NO_HELPERS,
 ) -> Choice:
     """The lowest quality whose encode of the scorer's reference (by ``encode_at``) scores at least
     ``target``. When no quality reaches it, the best-scoring probe is returned with its score.
 
-    The scorer is the caller's so that format=auto builds it once for WebP and AVIF.
+    The scorer is the caller's so that format=auto builds it once for WebP and AVIF. ``helpers`` share the
+    scoring, and (with ``Encodes`` that can start a probe ahead) encode the probe a failing exact score
+    would ask for next while it is scored: the same probes and scores, sooner.
     """
-    search = _Search(scorer, output_format, target, encode_at)
+    if not isinstance(encode_at, Encodes):
+        encode_at = Encodes(encode_at)
+    search = _Search(scorer, output_format, target, encode_at, helpers)
     search.step_to_the_goal()
     if not search.passing():
         search.confirm()
@@ -98,15 +138,16 @@ class _Search:
     """The probes made so far (encoded, estimated) and the exact scores taken, for one image and target."""
 
     def __init__(
-        self, scorer: Scorer, output_format: str, target: float, encode_at: Callable[[int], bytes]
+        self, scorer: Scorer, output_format: str, target: float, encode_at: Encodes, helpers: Helpers
     ) -> None:
         self.scorer = scorer
+        self.helpers = helpers
         self.model = MODELS[output_format]
         self.target = target
         self.goal = target + MARGIN
         self.encode_at = encode_at
         flat = scorer.flat_share > FLAT_SHARE
-        self.first = (FIRST_GUESS_FLAT if flat else FIRST_GUESS)[output_format]
+        self.first = first_guess(output_format, flat=flat)
         self.slopes = (SLOPES_FLAT if flat else SLOPES)[output_format]
         self.probes: dict[int, _Probe] = {}
         self.checked: dict[int, float] = {}
@@ -116,14 +157,19 @@ class _Search:
         image = _decoded(data)
         for earlier in self.probes.values():
             earlier.image = None
-        self.probes[quality] = _Probe(data, self.scorer.estimate(image, self.model), image)
+        self.probes[quality] = _Probe(data, self.scorer.estimate(image, self.model, self.helpers), image)
 
     def passes(self, quality: int) -> bool:
         """Score the probe exactly (once) and say whether it reaches the target."""
         if quality not in self.checked:
             found = self.probes[quality]
+            if found.estimate.predicted < self.target:
+                # Likely to fall short: the probe it would be raised to is encoded while it is scored.
+                guess = _raised(self.probes, quality, found.estimate.predicted, self.goal, self.slopes)
+                if guess not in self.probes:
+                    self.encode_at.start(guess)
             image = found.image or _decoded(found.data)
-            self.checked[quality] = self.scorer.score(image, found.estimate)
+            self.checked[quality] = self.scorer.score(image, found.estimate, self.helpers)
         return self.checked[quality] >= self.target
 
     def passing(self) -> list[int]:

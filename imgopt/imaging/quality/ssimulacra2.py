@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from PIL import Image
 
 from imgopt.imaging.colour import SRGB_TO_LINEAR
+from imgopt.imaging.parallel import NO_HELPERS, Helpers
 
 # Composite transparent images over this grey before scoring: what is invisible cannot look different.
 BACKGROUND = (128, 128, 128)
@@ -124,53 +126,72 @@ class Scorer:
             luminance = self.coarse[0].variance[self.coarse[0].channels.index(Y)]
             self.flat_share = float((luminance < FLAT_VARIANCE).mean())
 
-    def estimate(self, distorted: Image.Image, model: FinestScaleModel) -> Estimate:
+    def estimate(
+        self, distorted: Image.Image, model: FinestScaleModel, helpers: Helpers = NO_HELPERS
+    ) -> Estimate:
         """Scales 1 and up exactly, full resolution predicted by ``model``."""
-        coarse_raw, scale1 = self._coarse_raw(distorted)
+        coarse_raw, scale1 = self._coarse_raw(distorted, helpers)
         return Estimate(coarse_raw, scale1, _to_score(model.full_raw(coarse_raw, scale1)))
 
-    def score(self, distorted: Image.Image, estimate: Estimate | None = None) -> float:
-        """The exact SSIMULACRA2 score of ``distorted`` (reusing ``estimate``'s coarse scales if given)."""
+    def score(
+        self, distorted: Image.Image, estimate: Estimate | None = None, helpers: Helpers = NO_HELPERS
+    ) -> float:
+        """The exact SSIMULACRA2 score of ``distorted`` (reusing ``estimate``'s coarse scales if given).
+        ``helpers`` take some of the bands; each band's sums are added in order all the same."""
         np = _numpy()
         if not self.scales:
             return 100.0  # as the reference: under 8 pixels a side there is nothing to compare
-        coarse_raw = estimate.coarse_raw if estimate is not None else self._coarse_raw(distorted)[0]
+        coarse_raw = estimate.coarse_raw if estimate is not None else self._coarse_raw(distorted, helpers)[0]
         distorted = _opaque(distorted)
         width, height = distorted.size
-        bands = (
-            _band_maps(np, rows, _fine_rows(np, distorted, top, bottom, self.scales), stats)
-            for (top, bottom), (rows, stats) in zip(_bands(height), self._fine_reference(), strict=True)
-        )
-        fine = _pooled(bands, _channels(0, self.scales), 0, self.scales, width * height)
+        channels = _channels(0, self.scales)
+
+        def band_sums(band: tuple[tuple[int, int], tuple[Any, tuple[Any, Any, Any]]]) -> dict:
+            (top, bottom), (rows, stats) = band
+            maps = _band_maps(np, rows, _fine_rows(np, distorted, top, bottom, self.scales), stats)
+            return _band_sums(maps, channels, 0, self.scales)
+
+        bands = list(zip(_bands(height), self.prepare(), strict=True))
+        fine = _pooled_sums(helpers.map(band_sums, bands), channels, 0, self.scales, width * height)
         return _to_score(fine + coarse_raw)
 
-    def _fine_reference(self) -> list[tuple[Any, tuple[Any, Any, Any]]]:
+    def prepare(self) -> list[tuple[Any, tuple[Any, Any, Any]]]:
         """The reference's full-resolution rows and statistics, band by band: made at the first exact score
-        and kept for the next ones (a search scores 1.6-1.9 times), not before (an estimate needs none)."""
+        (or ahead of it, while a probe encodes on another thread) and kept for the next ones (a search
+        scores 1.6-1.9 times); an estimate needs none."""
         if self.fine is None:
             np = _numpy()
             height = self.reference.height
-            self.fine = []
+            fine = []
             for top, bottom in _bands(height):
                 rows = _fine_rows(np, self.reference, top, bottom, self.scales)
-                self.fine.append((rows, _reference_stats(np, rows)))
+                fine.append((rows, _reference_stats(np, rows)))
+            self.fine = fine
         return self.fine
 
-    def _coarse_raw(self, distorted: Image.Image) -> tuple[float, float]:
-        """The raw sum over scales 1 and up, and scale 1's share of it."""
+    def _coarse_raw(self, distorted: Image.Image, helpers: Helpers) -> tuple[float, float]:
+        """The raw sum over scales 1 and up, and scale 1's share of it. With a helper, scale 1 (most of
+        the work) is computed beside the coarser ones."""
         np = _numpy()
         if not self.coarse:
             return 0.0, 0.0
-        linear = _linear(np, _opaque(distorted), halved=True)
+        linear = _linear(np, _opaque(distorted), halved=True, helpers=helpers)
+        first, *rest = self.coarse
+
+        def raw_at(level: _Level, planes: Any) -> float:
+            return _coarse_scale_raw(np, level, _xyb(np, planes, level.channels), self.scales)
+
+        scale1 = helpers.ahead(partial(raw_at, first, linear)) if first.scale == 1 else None
         at = 1
         raws = {}
-        for level in self.coarse:
+        for level in self.coarse if scale1 is None else rest:
             for _ in range(level.scale - at):
                 linear = _downsample(np, linear)
             at = level.scale
-            xyb = _xyb(np, linear, level.channels)
-            raws[level.scale] = _coarse_scale_raw(np, level, xyb, self.scales)
-        return sum(raws.values()), raws.get(1, 0.0)
+            raws[level.scale] = raw_at(level, linear)
+        if scale1 is not None:
+            raws[1] = scale1.result()
+        return sum(raws[scale] for scale in sorted(raws)), raws.get(1, 0.0)
 
 
 def _level(np: Any, xyb: Any, channels: tuple[int, ...], scale: int) -> _Level:
@@ -218,14 +239,17 @@ def _lut(np: Any) -> Any:
     return _TABLES["lut"]
 
 
-def _linear(np: Any, image: Image.Image, *, halved: bool = False) -> Any:
+def _linear(np: Any, image: Image.Image, *, halved: bool = False, helpers: Helpers = NO_HELPERS) -> Any:
     """Linear-light planes (3, height, width) of an RGB image, float32.
 
-    ``halved`` gives them at half size (``_downsample``), converting a band at a time to spare memory.
+    ``halved`` gives them at half size (``_downsample``), converting a channel at a time to spare memory
+    (``helpers`` take some of the channels).
     """
     lut = _lut(np)
     if halved:
-        return np.concatenate([_downsample(np, lut.take(np.asarray(band))[None]) for band in image.split()])
+        return np.concatenate(
+            helpers.map(lambda band: _downsample(np, lut.take(np.asarray(band))[None]), image.split())
+        )
     return np.stack([lut.take(np.asarray(band)) for band in image.split()])
 
 
@@ -403,16 +427,32 @@ def _band_maps(
 def _pooled(bands: Any, channels: tuple[int, ...], scale: int, scales: int, pixels: int) -> float:
     """One scale's weighted share of SSIMULACRA2's raw sum from its (SSIM, edge ratio) maps, band by band:
     each map and its fourth power are summed, and the means and 4-norms taken from the sums at the end."""
+    return _pooled_sums(
+        [_band_sums(maps, channels, scale, scales) for maps in bands], channels, scale, scales, pixels
+    )
+
+
+def _band_sums(maps: tuple[Any, Any], channels: tuple[int, ...], scale: int, scales: int) -> dict:
+    """One band's sum of each weighted term's map (or its fourth power)."""
+    ssim, ratio = maps
+    sums = {}
+    for index, term, norm in _weighted_terms(channels, scale, scales):
+        # ringing is the positive side of the edge ratio, blurring the negative one
+        plane = ssim[index] if term == 0 else (ratio[index] if term == 1 else -ratio[index]).clip(0)
+        if norm:
+            plane = plane * plane
+            plane *= plane
+        sums[(index, term, norm)] = float(plane.sum(dtype="float64"))
+    return sums
+
+
+def _pooled_sums(bands: list[dict], channels: tuple[int, ...], scale: int, scales: int, pixels: int) -> float:
+    """The weighted share from every band's sums, added band by band in order."""
     terms = _weighted_terms(channels, scale, scales)
     sums = dict.fromkeys(terms, 0.0)
-    for ssim, ratio in bands:
-        for index, term, norm in terms:
-            # ringing is the positive side of the edge ratio, blurring the negative one
-            plane = ssim[index] if term == 0 else (ratio[index] if term == 1 else -ratio[index]).clip(0)
-            if norm:
-                plane = plane * plane
-                plane *= plane
-            sums[(index, term, norm)] += float(plane.sum(dtype="float64"))
+    for band in bands:
+        for key in terms:
+            sums[key] += band[key]
     total = 0.0
     for (index, term, norm), weight in terms.items():
         mean = sums[(index, term, norm)] / pixels
