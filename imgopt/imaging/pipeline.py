@@ -77,8 +77,8 @@ def render_set(
 
     ``still_wanted`` is asked before each decode and each encode; once it says no, ClientGone is raised
     and nothing more is made. ``borrow`` lends threads for idle cores: renditions then run side by side
-    (a single AVIF rendition gives them to its encoder), never more than ``settings.rendition_threads``,
-    the renditions, or what the memory budget allows."""
+    (a single AVIF rendition gives them to its encoder, a single quality=auto one to its search), never
+    more than ``settings.rendition_threads``, the renditions, or what the memory budget allows."""
     notes: list[str] = []
     requests = [(name, with_default_quality(options, settings.default_quality)) for name, options in requests]
     animated = describe or any(options.animated for _name, options in requests)
