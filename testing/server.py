@@ -83,6 +83,19 @@ def server_environment(port: int, root: Path = ROOT, **overrides: str) -> dict[s
     return env
 
 
+def run_gunicorn_to_exit(work_dir: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run gunicorn -c gunicorn.conf.py in the foreground, for a start that must fail; its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")],
+        cwd=work_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
 def start_gunicorn(work_dir: Path, root: Path = ROOT, **overrides: str) -> LiveServer:
     """Start gunicorn -c gunicorn.conf.py in ``work_dir`` (so no .env is read) and wait until it answers.
 

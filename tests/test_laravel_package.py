@@ -100,16 +100,21 @@ def test_the_package_validates_and_every_php_file_lints():
         assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
-@pytest.mark.skipif(PHPUNIT is None, reason=WHY_NO_PHPUNIT)
-def test_the_packages_phpunit_tests_pass_with_http_fake():
-    completed = subprocess.run(
-        [PHPUNIT, "--colors=never", "--do-not-cache-result"],
+def run_package_suite(phpunit: list[str]) -> subprocess.CompletedProcess:
+    """The package's own PHPUnit suite, run by the given phpunit command line."""
+    return subprocess.run(
+        [*phpunit, "--colors=never", "--do-not-cache-result"],
         cwd=PACKAGE,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+@pytest.mark.skipif(PHPUNIT is None, reason=WHY_NO_PHPUNIT)
+def test_the_packages_phpunit_tests_pass_with_http_fake():
+    completed = run_package_suite([PHPUNIT])
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert re.search(r"OK \(\d+ tests", completed.stdout), completed.stdout
 
@@ -124,14 +129,7 @@ OTHER_PHPUNIT = os.environ.get("OTHER_PHPUNIT", "")
     not OTHER_PHPUNIT, reason="OTHER_PHPUNIT is not set (a command that runs another PHPUnit)"
 )
 def test_the_packages_phpunit_tests_pass_on_another_phpunit_too():
-    completed = subprocess.run(
-        [*shlex.split(OTHER_PHPUNIT), "--colors=never", "--do-not-cache-result"],
-        cwd=PACKAGE,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    completed = run_package_suite(shlex.split(OTHER_PHPUNIT))
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert re.search(r"^PHPUnit (\d+)\.", completed.stdout, re.M), completed.stdout
     assert re.search(r"OK(, but there were issues!)?\s*\n?Tests: \d+|OK \(\d+ tests", completed.stdout), (

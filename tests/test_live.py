@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 
@@ -15,7 +14,7 @@ import requests
 from PIL import Image
 
 from testing import images
-from testing.server import ROOT, free_port, server_environment
+from testing.server import free_port, run_gunicorn_to_exit, server_environment
 
 # Each test here talks to a real gunicorn (pytest -m 'not live' leaves them out).
 pytestmark = pytest.mark.live
@@ -112,15 +111,7 @@ def start_and_fail(tmp_path, **overrides: str) -> subprocess.CompletedProcess:
     env = server_environment(free_port(), **overrides)
     if overrides.get("API_TOKEN") is None:
         env.pop("API_TOKEN")
-    return subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    return run_gunicorn_to_exit(tmp_path, env)
 
 
 @pytest.mark.parametrize("token", [None, "", "   "], ids=["unset", "empty", "blank"])

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import re
 import socket
-import subprocess
-import sys
 
 import pytest
 import requests
 
 from imgopt.server.startup import local_link, taken_port
-from testing.server import ROOT, TOKEN, free_port, server_environment, start_gunicorn, stop_gunicorn
+from testing.server import (
+    TOKEN,
+    free_port,
+    run_gunicorn_to_exit,
+    server_environment,
+    start_gunicorn,
+    stop_gunicorn,
+)
 
 
 @pytest.fixture
@@ -55,15 +60,7 @@ def test_the_local_link_opens_the_playground_with_the_token_in_its_fragment(host
 def test_a_port_in_use_stops_the_start_with_one_line_naming_it(tmp_path, occupied, variable):
     ports = {"PORT": str(free_port()), "HEALTH_PORT": str(free_port()), variable: str(occupied)}
     env = server_environment(int(ports["PORT"]), HEALTH_PORT=ports["HEALTH_PORT"])
-    completed = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    completed = run_gunicorn_to_exit(tmp_path, env)
     assert completed.returncode != 0
     output = (completed.stdout + completed.stderr).strip()
     assert "Traceback" not in output
