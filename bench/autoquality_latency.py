@@ -139,11 +139,11 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    if args.photos is not None:
-        photos = [path.read_bytes() for path in sorted(args.photos.iterdir()) if path.is_file()]
-    else:
-        from bench.bench import generated_photos
+    from bench.bench import corpus_paths, generated_photos  # bench.bench imports this module
 
+    if args.photos is not None:
+        photos = [path.read_bytes() for path in corpus_paths(args.photos)]
+    else:
         photos = generated_photos(smoke=False)
     report = run(photos, args.reps, args.baseline)
     if args.json:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench.bench import Mix, _bound_init, bound_convert, generated_photos, mix_body
-from testing.http import post_body
+from bench.idle import post
 from testing.server import ROOT, start_gunicorn, stop_gunicorn
 
 THUMBNAILS = Mix("thumbnails", 320, 75)
@@ -50,13 +50,9 @@ def run(photo: bytes, reps: int, baseline: Path | None = None) -> dict:
             client: dict[str, list[float]] = {label: [] for label in servers}
             for rep in range(reps + 1):
                 for label, server in servers.items():
-                    started = time.perf_counter()
-                    status, payload = post_body(server, "/convert", body, timeout=60)
-                    if status != 200:
-                        msg = f"/convert answered {status}: {payload[:200]!r}"
-                        raise RuntimeError(msg)
+                    seconds = post(server, "/convert", body)
                     if rep:  # the first is a warm-up
-                        client[label].append(time.perf_counter() - started)
+                        client[label].append(seconds)
             for label, server in servers.items():
                 lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
                 logged = [line for line in lines if line.get("upload_ms") is not None][1:]
