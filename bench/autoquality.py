@@ -24,7 +24,6 @@ import argparse
 import importlib.util
 import io
 import itertools
-import json
 import math
 import multiprocessing
 import re
@@ -36,7 +35,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench.sets import markdown_table
+from bench.common import corpus_paths, generated_photos, markdown_table, names_of, results_path, write_results
 from imgopt.imaging.codecs import flattened_for_jpeg
 from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.pipeline import convert
@@ -459,21 +458,18 @@ def run(photos: list[bytes], names: list[str], smoke: bool, fit_models: bool = F
 
 
 def main() -> None:
-    from bench.bench import corpus_paths, generated_photos
-    from bench.sets import names_of
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("corpus", nargs="?", type=Path)
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--fit", action="store_true", help="refit ssimulacra2.MODELS and autoquality.SLOPES")
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=Path, default=results_path("autoquality"), help="default: %(default)s")
     args = parser.parse_args()
     paths = corpus_paths(args.corpus) if args.corpus else None
     photos = [path.read_bytes() for path in paths] if paths else generated_photos(args.smoke)
     report = run(photos, names_of(paths, len(photos)), args.smoke, args.fit, args.reps)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    write_results(args.json, report)
 
 
 if __name__ == "__main__":

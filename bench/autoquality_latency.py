@@ -15,14 +15,13 @@ With ``--baseline CHECKOUT`` the HTTP figures are measured for that checkout too
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from bench.idle import post
-from bench.sets import closed_loop
+from bench.common import closed_loop, corpus_paths, generated_photos, post, results_path, write_results
+from imgopt.imaging.context import RequestContext
 from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.parallel import lend_none, lend_up_to
 from imgopt.imaging.pipeline import convert
@@ -92,7 +91,7 @@ def in_process(photos: list[bytes], reps: int) -> dict:
                 for rep in range(reps + 1):
                     for mode in ("fixed", "auto") if rep % 2 == 0 else ("auto", "fixed"):
                         started = time.perf_counter()
-                        convert(photo, options[mode], settings, borrow=borrow)
+                        convert(photo, options[mode], settings, context=RequestContext(borrow=borrow))
                         if rep:  # the first is a warm-up
                             times[mode].append(time.perf_counter() - started)
                 for mode in sums:
@@ -137,17 +136,17 @@ def main() -> None:
     parser.add_argument("photos", nargs="?", type=Path)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--baseline", type=Path)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--json", type=Path, default=results_path("autoquality_latency"), help="default: %(default)s"
+    )
     args = parser.parse_args()
-    from bench.bench import corpus_paths, generated_photos  # bench.bench imports this module
 
     if args.photos is not None:
         photos = [path.read_bytes() for path in corpus_paths(args.photos)]
     else:
         photos = generated_photos(smoke=False)
     report = run(photos, args.reps, args.baseline)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    write_results(args.json, report)
 
 
 if __name__ == "__main__":

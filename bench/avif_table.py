@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import statistics
 import tempfile
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from bench.common import results_path, write_results
 from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.pipeline import convert
 from imgopt.imaging.source import register_plugins
@@ -137,8 +137,9 @@ def main() -> None:
                 f"| {row['ours_score']:.1f} "
                 f"| {row['ours_score'] - row['rav1e_score']:+.1f} |"
             )
-        if args.json:
-            args.json.write_text(json.dumps({"width": args.width, "per_photo": rows}, indent=2))
+        write_results(
+            args.json or results_path("avif_table-per-photo"), {"width": args.width, "per_photo": rows}
+        )
         return
     grid = QUICK_GRID if args.quick else FINE_GRID if args.fine else GRID
     rows = []
@@ -175,8 +176,8 @@ def main() -> None:
             f"| {base['ms'] / row['ms']:.1f} | {row['bytes']:.0f} | {row['bytes'] / base['bytes']:.2f} "
             f"| {row['ssimulacra2']:.1f} |"
         )
-    if args.json:
-        args.json.write_text(json.dumps({"photos": len(refs), "width": args.width, "rows": rows}, indent=2))
+    name = "avif_table-fine" if args.fine else "avif_table-quick" if args.quick else "avif_table"
+    write_results(args.json or results_path(name), {"photos": len(refs), "width": args.width, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -26,18 +26,11 @@ renditions of full-size decodes from larger ones, and checks the fidelity rule. 
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import multiprocessing
 import platform
 import statistics
 import tempfile
-import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
-
-from PIL import Image, ImageOps
 
 from bench import (
     autoquality,
@@ -50,113 +43,21 @@ from bench import (
     sets,
     widths,
 )
-from bench.sets import closed_loop
-from testing.http import multipart, post_body
-from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
-
-WEBP_METHOD = 4  # the service's default WEBP_METHOD; both sides use it
-ORIENTATION = 0x0112
-
-
-@dataclass(frozen=True)
-class Mix:
-    name: str
-    width: int
-    quality: int
-
-
-MIXES = (Mix("web", 1200, 80), Mix("thumbnails", 320, 75))
-
-
-# --- inputs ----------------------------------------------------------------------------------------------
-
-
-def generated_photos(smoke: bool) -> list[bytes]:
-    """Photo-like JPEGs (smooth fields plus grain, one rotated by EXIF) when no corpus is given."""
-    sizes = (
-        [(1600, 1200), (1200, 1600)] if smoke else [(4032, 3024), (3264, 2448), (4608, 1976), (3000, 4000)]
-    )
-    photos = []
-    for index, size in enumerate(sizes):
-        field = Image.effect_noise((size[0] // 64, size[1] // 64), 64).convert("RGB")
-        tint = Image.new("RGB", field.size, (40 * index % 255, 120, 200))
-        smooth = Image.blend(field, tint, 0.4).resize(size, Image.Resampling.BICUBIC)
-        grain = Image.merge("RGB", [Image.effect_noise(size, 6)] * 3)
-        image = Image.blend(smooth, grain, 0.15)
-        exif = Image.Exif()
-        exif[ORIENTATION] = 6 if index == 1 else 1
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=90, exif=exif.tobytes())
-        photos.append(buffer.getvalue())
-    return photos
-
-
-def corpus_paths(folder: Path) -> list[Path]:
-    suffixes = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".tif", ".tiff")
-    return [path for path in sorted(folder.iterdir()) if path.suffix.lower() in suffixes]
-
-
-# --- the bound -------------------------------------------------------------------------------------------
-
-_BOUND_PHOTOS: list[bytes] = []
-
-
-def _bound_init(photos: list[bytes]) -> None:
-    global _BOUND_PHOTOS  # noqa: PLW0603  (one copy per pool process)
-    _BOUND_PHOTOS = photos
-
-
-def bound_convert(job: tuple[int, int, int]) -> int:
-    """The plainest good Pillow pipeline; returns the output size in bytes."""
-    index, width, quality = job
-    image = Image.open(io.BytesIO(_BOUND_PHOTOS[index]))
-    orientation = image.getexif().get(ORIENTATION, 1)
-    stored_width, stored_height = image.size
-    upright = (stored_height, stored_width) if orientation in (5, 6, 7, 8) else (stored_width, stored_height)
-    height = max(1, round(upright[1] * width / upright[0]))
-    image.draft("RGB", (height, width) if orientation in (5, 6, 7, 8) else (width, height))
-    image = ImageOps.exif_transpose(image)
-    if image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
-    image = image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    buffer = io.BytesIO()
-    image.save(buffer, "WEBP", quality=quality, method=WEBP_METHOD)
-    return buffer.tell()
-
-
-def run_bound(pool, photos: list[bytes], mix: Mix, reps: int) -> dict:
-    jobs = [(index, mix.width, mix.quality) for _ in range(reps) for index in range(len(photos))]
-    started = time.perf_counter()
-    sizes = list(pool.imap_unordered(bound_convert, jobs, chunksize=1))
-    return {"seconds": time.perf_counter() - started, "count": len(sizes), "bytes": sizes, "latencies": []}
-
-
-# --- the service -----------------------------------------------------------------------------------------
-
-
-def mix_body(data: bytes, mix: Mix) -> tuple[bytes, str]:
-    """The /convert body of one photo in a mix."""
-    return multipart(data, {"format": "webp", "width": str(mix.width), "quality": str(mix.quality)})
-
-
-def run_service(server: LiveServer, bodies: list[tuple[bytes, str]], reps: int, clients: int = 4) -> dict:
-    """Every body ``reps`` times through /convert by ``clients`` closed-loop clients."""
-    lock = threading.Lock()
-    sizes: list[int] = []
-    latencies: list[float] = []
-
-    def work(index: int) -> None:
-        started = time.perf_counter()
-        status, payload = post_body(server, "/convert", bodies[index], timeout=120)
-        if status != 200:
-            raise RuntimeError(f"{status} {payload[:200]!r}")
-        with lock:
-            latencies.append(time.perf_counter() - started)
-            sizes.append(len(payload))
-
-    seconds = closed_loop([index for _ in range(reps) for index in range(len(bodies))], work, clients)
-    return {"seconds": seconds, "count": len(sizes), "bytes": sizes, "latencies": latencies}
-
+from bench.common import (
+    MIXES,
+    Mix,
+    bound_init,
+    corpus_paths,
+    generated_photos,
+    markdown_table,
+    mix_body,
+    names_of,
+    results_path,
+    run_bound,
+    run_service,
+    write_results,
+)
+from testing.server import memory_of, start_gunicorn, stop_gunicorn
 
 # --- report ----------------------------------------------------------------------------------------------
 
@@ -177,6 +78,22 @@ def summarise(runs: list[dict]) -> dict:
     return summary
 
 
+PARTS = (
+    "web",
+    "thumbnails",
+    "cms",
+    "idle",
+    "intermediates",
+    "info",
+    "framing",
+    "autoquality",
+    "autolatency",
+    "widths",
+    "laravel",
+    "medialibrary",
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -189,8 +106,7 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
     parser.add_argument(
         "--only",
-        default="web,thumbnails,cms,idle,intermediates,info,framing,autoquality,autolatency,widths,"
-        "laravel,medialibrary",
+        default=",".join(PARTS),
         help="comma-separated parts to run (laravel needs PHP and Debian's Laravel, medialibrary "
         "MEDIALIBRARY_APP; --smoke leaves both out)",
     )
@@ -208,7 +124,7 @@ def main() -> None:
         args.rounds, args.reps = 1, 1
     paths = corpus_paths(args.corpus) if args.corpus else None
     photos = [path.read_bytes() for path in paths] if paths else generated_photos(args.smoke)
-    names = sets.names_of(paths, len(photos))
+    names = names_of(paths, len(photos))
     source = str(args.corpus) if args.corpus else "generated"
     print(
         f"{len(photos)} photos ({source}), {args.rounds} rounds x {args.reps} passes per mix and side",
@@ -237,7 +153,7 @@ def main() -> None:
         # In process and short: more repetitions than the mixes, for a steadier median.
         reps = 1 if args.smoke else max(5, args.reps)
         report["intermediates"] = intermediates.run(photos, names, reps)
-        intermediates.print_report(report["intermediates"], sets.markdown_table)
+        intermediates.print_report(report["intermediates"], markdown_table)
     if "autoquality" in parts:
         report["autoquality"] = autoquality.run(photos, names, args.smoke)
     if "autolatency" in parts:
@@ -250,10 +166,8 @@ def main() -> None:
         report["laravel"] = laravel.run(args.corpus, args.rounds)
     if "medialibrary" in parts and not args.smoke:
         report["medialibrary"] = medialibrary.measure(args.corpus, args.rounds)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2))
-        print(f"JSON written to {args.json}")
+    if args.json or not args.smoke:  # a smoke run (make test) keeps nothing unless told
+        write_results(args.json or results_path("bench", args.only.split(","), PARTS), report)
 
 
 def framing_part(tmp: Path, photos: list[bytes], names: list[str], args, server_env) -> dict:
@@ -317,7 +231,7 @@ def bound_mixes(tmp: Path, photos: list[bytes], mixes: list[Mix], args, server_e
     """The service against the raw Pillow bound for each mix, interleaved."""
     runs: dict[tuple[str, str], list[dict]] = {}
     context = multiprocessing.get_context("fork")
-    with context.Pool(2, _bound_init, (photos,)) as pool:
+    with context.Pool(2, bound_init, (photos,)) as pool:
         env = {"WEB_CONCURRENCY": "2", "LOG_LEVEL": "warning", **server_env}
         servers = {"service": start_gunicorn(tmp / "bench", **env)}
         if args.baseline:

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from bench.sets import closed_loop, markdown_table
+from bench.common import closed_loop, markdown_table
 from imgopt.imaging import geometry
 from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.pipeline import convert
 from imgopt.imaging.source import apply_draft, open_image, oriented_size, read_orientation
-from imgopt.imaging.steps import place_smart_window, upright
+from imgopt.imaging.steps import FrameJob, place_smart_window, turn_upright
 from testing.http import multipart, post_body
 from testing.server import LiveServer
 from testing.settings import pipeline_settings
@@ -153,11 +153,12 @@ def attention_timing(photos: list[bytes], reps: int = 20) -> dict:
             plan = geometry.plan(size, ConvertOptions(width=320, height=320, fit="cover", gravity="smart"))
             apply_draft(source, plan.scaled_source, orientation)
             source.load()
-            base = upright(source, orientation)
+            base = turn_upright(source, orientation)
             grid = geometry.grid(size, base.size, orientation)
+            job = FrameJob(orientation, grid, None, settings.cmyk_profile, [], plan=plan)
         started = time.perf_counter()
         for _ in range(reps):
-            place_smart_window(base, plan, grid, profile=None, cmyk_profile=settings.cmyk_profile, notes=[])
+            place_smart_window(base, job)
         choose.append((time.perf_counter() - started) / reps * 1000)
         started = time.perf_counter()
         for _ in range(max(1, reps // 4)):
@@ -187,7 +188,7 @@ def draw_examples(
             orientation = read_orientation(source, [])
             source.draft("RGB", (480, 480))
             source.load()
-            image = upright(source, orientation).convert("RGB")
+            image = turn_upright(source, orientation).convert("RGB")
         image.thumbnail((320, 240))
         panel = Image.new("RGB", (image.width + 2 * image.height + 16, image.height), "white")
         panel.paste(image, (0, 0))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from bench.common import results_path, write_results
 from testing import images
 from testing.http import multipart, post_body
 from testing.server import ROOT, LiveServer, start_gunicorn, stop_gunicorn
@@ -116,7 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("corpus", nargs="*", type=Path, help="folders of images")
     parser.add_argument("--root", type=Path, required=True, help="the other checkout")
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=Path, default=results_path("identity"), help="default: %(default)s")
     args = parser.parse_args()
     uploads = generated()
     for folder in args.corpus:
@@ -154,8 +155,7 @@ def main() -> None:
     )
     for row in differing:
         print("  DIFFERS:", row)
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
+    write_results(args.json, rows)
     raise SystemExit(1 if differing else 0)
 
 

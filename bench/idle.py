@@ -22,11 +22,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.sets import WIDTHS, closed_loop
+from bench.common import closed_loop, post
+from bench.sets import WIDTHS
+from imgopt.imaging.context import RequestContext
 from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.parallel import lend_none, lend_up_to
 from imgopt.imaging.pipeline import render_set
-from testing.http import multipart, post_body
+from testing.http import multipart
 from testing.server import LiveServer, memory_of, start_gunicorn, stop_gunicorn
 from testing.settings import pipeline_settings
 
@@ -80,7 +82,7 @@ def in_process(photos: list[bytes], names: list[str], reps: int) -> dict:
             for rep in range(reps + 1):
                 for side in SIDES if rep % 2 == 0 else tuple(reversed(SIDES)):
                     started = time.perf_counter()
-                    render_set(photo, requests, settings, borrow=borrows[side])
+                    render_set(photo, requests, settings, RequestContext(borrow=borrows[side]))
                     if rep:  # the first pass warms up
                         samples[side].append(time.perf_counter() - started)
             medians = {side: statistics.median(values) * 1000 for side, values in samples.items()}
@@ -109,16 +111,6 @@ def loaded_throughput(servers: dict[str, LiveServer], photos: list[bytes], round
     }
     report["ratio"] = report["threads"]["renditions_per_second"] / report["one"]["renditions_per_second"]
     return report
-
-
-def post(server: LiveServer, route: str, body: tuple[bytes, str]) -> float:
-    """The seconds one POST of a prepared body takes; a failure stops the benchmark."""
-    started = time.perf_counter()
-    status, payload = post_body(server, route, body, timeout=120)
-    if status != 200:
-        msg = f"{route} answered {status}: {payload[:200]!r}"
-        raise RuntimeError(msg)
-    return time.perf_counter() - started
 
 
 def sharp_latency(paths: list[Path] | None, reps: int) -> dict[str, float] | None:

@@ -14,10 +14,10 @@ import json
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 from PIL import Image
 
+from bench.common import results_path, write_results
 from imgopt.imaging.source import register_plugins
 
 MEASURE = """
@@ -119,8 +119,7 @@ def main() -> None:
             f"({result['baseline_mib']:.0f}) | {result['peak_mib'] - result['baseline_mib']:.0f} |",
             flush=True,
         )
-    Path("bench/results").mkdir(parents=True, exist_ok=True)
-    Path("bench/results/large.json").write_text(json.dumps(report, indent=2))
+    write_results(results_path("large"), report)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import tempfile
 import time
 from pathlib import Path
 
 from PIL import Image
 
+from bench.common import results_path, write_results
 from testing.http import post
 from testing.server import ROOT, LiveServer, memory_of, reset_peak, start_gunicorn, stop_gunicorn
 
@@ -128,14 +128,12 @@ def main() -> None:
     parser.add_argument("corpus", nargs="?", type=Path, help="the shared corpus root (photos/, edge/)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to run")
     parser.add_argument("--passes", type=int, default=3)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=Path, default=results_path("lifecycle"), help="default: %(default)s")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
     report = measure(args.corpus, args.root, env, args.passes)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2))
+    write_results(args.json, report)
 
 
 def measure(corpus: Path | None, root: Path, env: dict[str, str], passes: int = 3) -> dict:

@@ -14,12 +14,12 @@ process's own (getrusage); seconds are the whole process. Drivers rotate each ro
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from bench.common import results_path, write_results
 from bench.laravel import twelve_megapixels
 from testing.medialibrary_app import DRIVER, missing_app, prepare
 from testing.server import start_gunicorn, stop_gunicorn
@@ -89,11 +89,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("photos", nargs="?", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--json", type=Path, default=results_path("medialibrary"), help="default: %(default)s"
+    )
     args = parser.parse_args()
     report = measure(args.photos, args.rounds)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    write_results(args.json, report)
 
 
 if __name__ == "__main__":

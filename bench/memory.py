@@ -17,7 +17,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench.bench import MIXES, corpus_paths, generated_photos, mix_body, run_service
+from bench.common import MIXES, corpus_paths, generated_photos, mix_body, run_service
 from testing.server import ROOT, LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from bench.sets import run_concurrently
+from bench.common import results_path, run_concurrently, write_results
 from testing import images
 from testing.http import multipart, post
 from testing.server import ROOT, LiveServer, memory_of, reset_peak, start_gunicorn, stop_gunicorn
@@ -302,8 +302,7 @@ def main() -> None:
                 runs.insert(0, upload_memory(tmp, args.baseline, "before"))
             report["upload"] = runs
             print(json.dumps(runs), flush=True)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    write_results(args.json or results_path("overload", args.only, ["slow", "overload", "upload"]), report)
 
 
 if __name__ == "__main__":

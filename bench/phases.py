@@ -18,8 +18,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.bench import Mix, _bound_init, bound_convert, generated_photos, mix_body
-from bench.idle import post
+from bench.common import (
+    Mix,
+    bound_convert,
+    bound_init,
+    generated_photos,
+    mix_body,
+    post,
+    results_path,
+    write_results,
+)
 from testing.server import ROOT, start_gunicorn, stop_gunicorn
 
 THUMBNAILS = Mix("thumbnails", 320, 75)
@@ -28,7 +36,7 @@ PHASES = ("duration_ms", "upload_ms", "pipeline_ms")
 
 def bound_ms(photo: bytes, reps: int) -> float:
     """The raw bound's median time for the photo, in this process."""
-    _bound_init([photo])
+    bound_init([photo])
     times = []
     for _ in range(reps + 1):
         started = time.perf_counter()
@@ -82,12 +90,11 @@ def main() -> None:
     parser.add_argument("photo", nargs="?", type=Path)
     parser.add_argument("--reps", type=int, default=15)
     parser.add_argument("--baseline", type=Path)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=Path, default=results_path("phases"), help="default: %(default)s")
     args = parser.parse_args()
     photo = args.photo.read_bytes() if args.photo else generated_photos(smoke=False)[0]
     report = run(photo, args.reps, args.baseline)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    write_results(args.json, report)
 
 
 if __name__ == "__main__":

@@ -13,53 +13,16 @@ import json
 import statistics
 import threading
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 from PIL import Image
 
+from bench.common import closed_loop, markdown_table
 from testing.http import multipart, post_body
 from testing.server import LiveServer, memory_of
 
 WIDTHS = (320, 768, 1200, 1920)
 FORMATS = ("webp", "avif")
 VARIANTS = [{"name": f"{fmt}-{width}", "format": fmt, "width": width} for width in WIDTHS for fmt in FORMATS]
-
-
-def run_concurrently(targets: list[Callable[[], None]]) -> float:
-    """Run every target on a thread of its own, all at once; the wall time until the last has finished."""
-    threads = [threading.Thread(target=target) for target in targets]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started
-
-
-def closed_loop(jobs: list, work, clients: int = 4) -> float:
-    """Run ``work(job)`` for every job with ``clients`` threads; the wall time."""
-    queue = list(reversed(jobs))
-    lock = threading.Lock()
-    failures: list[str] = []
-
-    def client() -> None:
-        while True:
-            with lock:
-                if not queue:
-                    return
-                job = queue.pop()
-            try:
-                work(job)
-            except Exception as error:  # report every failure at the end
-                with lock:
-                    failures.append(repr(error))
-
-    seconds = run_concurrently([client] * clients)
-    if failures:
-        msg = f"{len(failures)} requests failed: {failures[:3]}"
-        raise RuntimeError(msg)
-    return seconds
 
 
 def run_sets(server: LiveServer, bodies: list, reps: int) -> dict:
@@ -177,7 +140,7 @@ def placeholder_costs(photos: list[bytes], names: list[str], reps: int = 20) -> 
     """Per photo, in process: the proxy from the decode /info makes, and the three placeholders from it."""
     from imgopt.imaging.describe.placeholder import PROXY_SIDE, data_uri, make_proxy, placeholder
     from imgopt.imaging.source import open_image, read_orientation
-    from imgopt.imaging.steps import upright
+    from imgopt.imaging.steps import turn_upright
 
     results = []
     for photo, name in zip(photos, names, strict=True):
@@ -185,7 +148,7 @@ def placeholder_costs(photos: list[bytes], names: list[str], reps: int = 20) -> 
             orientation = read_orientation(source, [])
             source.draft(source.mode, (PROXY_SIDE, PROXY_SIDE))
             source.load()
-            base = upright(source, orientation)
+            base = turn_upright(source, orientation)
         started = time.perf_counter()
         for _ in range(reps):
             proxy = make_proxy(base)
@@ -211,13 +174,6 @@ def placeholder_costs(photos: list[bytes], names: list[str], reps: int = 20) -> 
             }
         )
     return results
-
-
-def markdown_table(header: list[str], rows: list[list[object]]) -> str:
-    """A markdown table for the report."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def print_report(cms: dict | None, info: list[dict], placeholders: list[dict]) -> None:
@@ -276,8 +232,3 @@ def print_report(cms: dict | None, info: list[dict], placeholders: list[dict]) -
             "data URI bytes",
         ]
         print("\n" + markdown_table(header, rows))
-
-
-def names_of(paths: list[Path] | None, count: int) -> list[str]:
-    """Short names for the report."""
-    return [path.name for path in paths] if paths else [f"generated-{index}" for index in range(count)]

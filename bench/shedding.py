@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench import overload
-from bench.sets import run_concurrently
+from bench.common import results_path, run_concurrently, write_results
 from testing import images
 from testing.http import multipart
 from testing.server import ROOT, LiveServer, start_gunicorn, stop_gunicorn
@@ -210,7 +210,7 @@ def run(tmp: Path, only: list[str], root: Path = ROOT, sides: dict[str, dict[str
 
     The Laravel-like callers, whose sets/min is compared between the sides with nothing to normalise it,
     run each side twice in the order off, on, on, off: the side that runs second came out 4% slower with
-    both sides at the same settings (bench/results/shedding-laravel-aa.json)."""
+    both sides at the same settings (the git history of bench/results/shedding-laravel.json)."""
     report: dict = {}
     for name in only:
         report[name] = {}
@@ -250,8 +250,7 @@ def main() -> None:
     sides = {"off": {variable: value}, "default": {}}
     with tempfile.TemporaryDirectory() as tmp:
         report = run(Path(tmp), args.only, args.root.resolve(), sides)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    write_results(args.json or results_path("shedding", args.only, ALL), report)
 
 
 if __name__ == "__main__":

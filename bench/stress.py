@@ -23,7 +23,7 @@ import requests
 from PIL import Image, ImageDraw
 
 from bench import overload, shedding
-from bench.sets import run_concurrently
+from bench.common import results_path, run_concurrently, write_results
 from testing.http import post
 from testing.server import ROOT, LiveServer, memory_of, start_gunicorn, stop_gunicorn
 
@@ -332,7 +332,7 @@ def main() -> None:
     parser.add_argument("--probe-seconds", type=float, default=30)
     parser.add_argument("--soak-requests", type=int, default=2000)
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
-    parser.add_argument("--json", type=Path, default=Path("bench/results/stress.json"))
+    parser.add_argument("--json", type=Path)
     parser.add_argument(
         "--corpus", type=Path, default=Path("../shared/corpus"), help="for the lifecycle section"
     )
@@ -369,9 +369,7 @@ def main() -> None:
                 section("soak", lambda: soak(server, args.soak_requests))
             finally:
                 stop_gunicorn(server)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2))
-    print(f"\nreport written to {args.json}")
+    write_results(args.json or results_path("stress", args.only, SECTIONS), report)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ pixels, at most the source's width). In process, WebP and AVIF at quality 80. Al
 stores, and auto with max_images=10 (what meeting a worst waste of 1.35 costs in files). Then the time of one
 auto /variants against the fixed set of the same formats, through HTTP, idle, one client.
 
-    python -m bench.widths [PHOTO_DIR] [--formats webp,avif] [--reps 3] [--json PATH]
+    python -m bench.widths [PHOTO_DIR] [--images a.jpg,b.png] [--formats webp,avif] [--reps 3] [--json PATH]
+    python -m bench.widths PHOTO_DIR --images ... --baseline CHECKOUT   (the time part, two checkouts)
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import generated_photos, results_path, write_results
+from imgopt.imaging.context import RequestContext
 from imgopt.imaging.options import AutoWidths, ConvertOptions
 from imgopt.imaging.parallel import lend_up_to
 from imgopt.imaging.pipeline import render_set
-from imgopt.imaging.widths import render_set_choosing_widths
 from testing.graphics import graphics
 from testing.http import multipart, post_body
-from testing.server import start_gunicorn, stop_gunicorn
+from testing.server import ROOT, start_gunicorn, stop_gunicorn
 from testing.settings import pipeline_settings
 
 FIXED = (320, 768, 1200, 1920)
@@ -40,10 +42,14 @@ def stored(data: bytes, fmt: str, spec: AutoWidths | None, settings) -> dict[int
     """width -> bytes of what a set stores: the fixed widths (capped by the source), or the auto ones."""
     if spec is None:
         requests = [(str(width), ConvertOptions(format=fmt, width=width)) for width in FIXED]
-        result = render_set(data, requests, settings, describe=False, borrow=lend_up_to(1))
+        result = render_set(
+            data, requests, settings, describe=False, context=RequestContext(borrow=lend_up_to(1))
+        )
     else:
         requests = [("auto", ConvertOptions(format=fmt, widths=spec))]
-        result = render_set_choosing_widths(data, requests, settings, describe=False, borrow=lend_up_to(1))
+        result = render_set(
+            data, requests, settings, describe=False, context=RequestContext(borrow=lend_up_to(1))
+        )
     return {rendition.width: len(rendition.data) for rendition in result.renditions}
 
 
@@ -79,7 +85,9 @@ def image_table(name: str, data: bytes, fmt: str, settings) -> dict:
     for start in range(0, len(unique), REFERENCE_BATCH):
         widths = unique[start : start + REFERENCE_BATCH]
         batch = [(str(width), ConvertOptions(format=fmt, width=width)) for width in widths]
-        result = render_set(data, batch, settings, describe=False, borrow=lend_up_to(1))
+        result = render_set(
+            data, batch, settings, describe=False, context=RequestContext(borrow=lend_up_to(1))
+        )
         references.update({int(rendition.name): len(rendition.data) for rendition in result.renditions})
     row = {"image": name, "format": fmt, "source_width": source_width}
     for label, spec in (("fixed", None), ("auto", AutoWidths()), ("auto_10", AutoWidths(max_images=10))):
@@ -87,38 +95,69 @@ def image_table(name: str, data: bytes, fmt: str, settings) -> dict:
     return row
 
 
-def timing(photos: dict[str, bytes], reps: int) -> dict:
-    """One auto /variants (WebP + AVIF) against the fixed set of the same formats, idle, one client."""
+def timing(photos: dict[str, bytes], reps: int, baseline: Path | None = None) -> dict:
+    """One auto /variants (WebP + AVIF) against the fixed set of the same formats, idle, one client; with
+    ``baseline`` (another checkout), both checkouts side by side, alternating. The decodes each set made are
+    read from its request's log line."""
     fixed = json.dumps(
         [{"name": f"{fmt}-{w}", "format": fmt, "width": w} for w in FIXED for fmt in ("webp", "avif")]
     )
     auto = json.dumps([{"name": fmt, "format": fmt, "widths": "auto"} for fmt in ("webp", "avif")])
-    rows = {}
+    roots = {"this": ROOT, **({"baseline": baseline} if baseline else {})}
+    rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_gunicorn(Path(tmp), LOG_LEVEL="warning")
+        servers = {side: start_gunicorn(Path(tmp) / side, root=root) for side, root in roots.items()}
         try:
             for name, data in photos.items():
                 bodies = {
                     "fixed": multipart(data, {"variants": fixed}),
                     "auto": multipart(data, {"variants": auto}),
                 }
-                post_body(server, "/variants", bodies["fixed"])  # warm-up
-                seconds: dict[str, list[float]] = {"fixed": [], "auto": []}
+                runs = [(side, kind) for side in servers for kind in bodies]
+                for side, kind in runs:  # warm-up, and the decodes each made
+                    post_body(
+                        servers[side], "/variants", bodies[kind], headers={"X-Request-Id": f"{name}-{kind}"}
+                    )
+                seconds: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
                 for rep in range(reps):
-                    for side in ("fixed", "auto") if rep % 2 == 0 else ("auto", "fixed"):
+                    for side, kind in runs if rep % 2 == 0 else list(reversed(runs)):
                         started = time.perf_counter()
-                        status, _body = post_body(server, "/variants", bodies[side])
+                        status, _body = post_body(servers[side], "/variants", bodies[kind])
                         assert status == 200, status
-                        seconds[side].append(time.perf_counter() - started)
-                fixed_ms, auto_ms = (statistics.median(seconds[side]) * 1000 for side in ("fixed", "auto"))
-                rows[name] = {
-                    "fixed_ms": round(fixed_ms),
-                    "auto_ms": round(auto_ms),
-                    "ratio": round(auto_ms / fixed_ms, 3),
-                }
+                        seconds[(side, kind)].append(time.perf_counter() - started)
+                rows[name] = {}
+                for side, server in servers.items():
+                    ms = {kind: statistics.median(seconds[(side, kind)]) * 1000 for kind in bodies}
+                    decodes = {kind: _decodes(server, f"{name}-{kind}") for kind in bodies}
+                    rows[name][side] = {
+                        "fixed_ms": round(ms["fixed"]),
+                        "auto_ms": round(ms["auto"]),
+                        "ratio": round(ms["auto"] / ms["fixed"], 3),
+                        "fixed_decodes": decodes["fixed"],
+                        "auto_decodes": decodes["auto"],
+                    }
         finally:
-            stop_gunicorn(server)
+            for server in servers.values():
+                stop_gunicorn(server)
     return rows
+
+
+def _decodes(server, request_id: str) -> int | None:
+    for line in server.log().splitlines():
+        if f'"request_id":"{request_id}"' in line:
+            return json.loads(line).get("decodes")
+    return None
+
+
+def print_timing(times: dict) -> None:
+    print("\n| photo | checkout | fixed set ms | auto set ms | auto / fixed | decodes, fixed / auto |")
+    print("|---|---|---|---|---|---|")
+    for name, sides in times.items():
+        for side, row in sides.items():
+            print(
+                f"| {name} | {side} | {row['fixed_ms']} | {row['auto_ms']} | {row['ratio']:.3f} "
+                f"| {row['fixed_decodes']} / {row['auto_decodes']} |"
+            )
 
 
 def run(photos: dict[str, bytes], formats: list[str], reps: int) -> dict:
@@ -136,9 +175,7 @@ def run(photos: dict[str, bytes], formats: list[str], reps: int) -> dict:
         ]
         print(f"| {row['image']} | {row['format']} | " + " | ".join(cells) + " |")
     times = timing(photos, reps)
-    print("\n| photo | fixed set ms | auto set ms | ratio |\n|---|---|---|---|")
-    for name, row in times.items():
-        print(f"| {name} | {row['fixed_ms']} | {row['auto_ms']} | {row['ratio']:.3f} |")
+    print_timing(times)
     return {"waste": rows, "time": times}
 
 
@@ -147,17 +184,28 @@ def main() -> None:
     parser.add_argument("photos", nargs="?", type=Path)
     parser.add_argument("--formats", default="webp,avif")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--images", help="comma-separated file names of PHOTO_DIR to use (default: all)")
+    parser.add_argument(
+        "--baseline", type=Path, help="time only: this checkout's sets against another's, side by side"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.photos is not None:
-        photos = {path.name: path.read_bytes() for path in sorted(args.photos.iterdir()) if path.is_file()}
+        chosen = args.images.split(",") if args.images else None
+        photos = {
+            path.name: path.read_bytes()
+            for path in sorted(args.photos.iterdir())
+            if path.is_file() and (chosen is None or path.name in chosen)
+        }
     else:
-        from bench.bench import generated_photos
-
         photos = {f"generated-{index}": data for index, data in enumerate(generated_photos(smoke=False))}
+    if args.baseline:
+        report = {"time": timing(photos, args.reps, args.baseline)}
+        print_timing(report["time"])
+        write_results(args.json or results_path("widths-time"), report)
+        return
     report = run(photos, args.formats.split(","), args.reps)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    write_results(args.json or results_path("widths"), report)
 
 
 if __name__ == "__main__":

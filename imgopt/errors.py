@@ -72,6 +72,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "too_many_frames": ErrorCode(422, "an animation with more than MAX_FRAMES frames"),
     "output_too_large": ErrorCode(422, "an output larger than its format allows, or too slow to encode"),
     "client_gone": ErrorCode(499, "the client closed its connection before the work was done; none was made"),
+    "deadline_exceeded": ErrorCode(
+        503, "the request's time ran out (its declared deadline, or TIMEOUT) before its work was done"
+    ),
     "overloaded": ErrorCode(
         503,
         "the request waited for a worker longer than MAX_QUEUE_WAIT (or its caller waits); retry after "
@@ -162,6 +165,13 @@ class ClientGone(ImgoptError):
     """The client has closed its connection: whatever is left of its request is not worth making."""
 
     code = "client_gone"
+
+
+class DeadlineExceeded(ImgoptError):
+    """The request's time ran out while it was being made: the caller has stopped waiting, or the worker
+    would be stopped before it could answer. What is left is not made."""
+
+    code = "deadline_exceeded"
 
 
 class Overloaded(ImgoptError):

@@ -20,7 +20,7 @@ from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.pipeline import Rendition
 from imgopt.imaging.quality.ssimulacra2 import Scorer, scale_count
 from imgopt.imaging.source import read_orientation
-from imgopt.imaging.steps import RESAMPLE, pad, upright
+from imgopt.imaging.steps import RESAMPLE, pad, turn_upright
 from testing.settings import pipeline_settings
 
 RULE_POINTS = 0.5
@@ -33,7 +33,7 @@ def full_decode(data: bytes) -> tuple[Image.Image, bytes | None]:
         orientation = read_orientation(opened, [])
         profile = opened.info.get("icc_profile")
         opened.load()
-        return upright(opened, orientation), profile
+        return turn_upright(opened, orientation), profile
 
 
 def reference(data: bytes, options: ConvertOptions, rendition: Rendition) -> Image.Image:

@@ -29,13 +29,19 @@ def multipart(data: bytes, fields: Mapping[str, str]) -> tuple[bytes, str]:
 
 
 def post_body(
-    server: LiveServer, path: str, body: tuple[bytes, str], timeout: float = 300
+    server: LiveServer,
+    path: str,
+    body: tuple[bytes, str],
+    timeout: float = 300,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, bytes]:
-    """POST a prepared multipart body on a fresh connection; (status, payload)."""
+    """POST a prepared multipart body on a fresh connection (with the token, and ``headers``); (status,
+    payload)."""
     host, port = server.url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
     try:
-        connection.request("POST", path, body=body[0], headers={**server.headers(), "Content-Type": body[1]})
+        sent = {**server.headers(), "Content-Type": body[1], **(headers or {})}
+        connection.request("POST", path, body=body[0], headers=sent)
         response = connection.getresponse()
         return response.status, response.read()
     finally:

@@ -9,8 +9,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageOps, ImageStat
 
 from imgopt.errors import ImageTooLarge, InvalidOption
 from imgopt.http.forms import parse_options
-from imgopt.imaging import geometry
-from imgopt.imaging.describe import attention
+from imgopt.imaging import geometry, smart_crop
 from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.pipeline import convert
 from testing import images
@@ -298,7 +297,7 @@ def test_smart_never_fails_a_request(monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("attention failed")
 
-    monkeypatch.setattr(attention, "interesting_point", broken)
+    monkeypatch.setattr(smart_crop, "interesting_point", broken)
     data = busy_subject()
     result = run_set(data, format="png", width=100, height=100, fit="cover", gravity="smart")
     assert result.rendition.data == run(data, format="png", width=100, height=100, fit="cover").data
@@ -308,7 +307,7 @@ def test_smart_never_fails_a_request(monkeypatch):
 def test_attention_points_at_the_subject():
     proxy = Image.new("RGB", (32, 32), (200, 200, 200))
     proxy.paste(Image.merge("RGB", [Image.effect_noise((6, 6), 100)] * 3), (24, 4))
-    x, y = attention.interesting_point(proxy, (0.5, 0.5))
+    x, y = smart_crop.interesting_point(proxy, (0.5, 0.5))
     assert x > 0.6 and y < 0.4
 
 

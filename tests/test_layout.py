@@ -9,7 +9,10 @@ server -> nothing of ours    (gunicorn worker, probe responder, logs, metrics)
 from __future__ import annotations
 
 import ast
+import io
+import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,3 +145,83 @@ def test_the_layout_page_lists_every_module_and_nothing_that_is_gone():
     present = {str(path.relative_to(ROOT)) for path in PACKAGE.rglob("*.py")}
     assert present - listed == set(), "modules docs/layout.md does not list"
     assert listed - present == set(), "modules docs/layout.md lists that are gone"
+
+
+def test_the_laravel_packages_tree_is_the_one_the_layout_page_lists():
+    package = ROOT / "clients" / "laravel"
+    listed = set(
+        re.findall(r"^\| `(clients/laravel/[^`]+)` \|", (ROOT / "docs" / "layout.md").read_text(), re.M)
+    )
+    ignored = {"vendor", "composer.lock", ".gitignore", ".phpunit.result.cache", ".phpunit.cache"}
+    present = {
+        str(path.relative_to(ROOT))
+        for path in package.rglob("*")
+        if path.is_file()
+        and not ignored & set(path.relative_to(package).parts)
+        and "fixtures" not in path.relative_to(package).parts
+    }
+    assert present - listed == set(), "files of clients/laravel docs/layout.md does not list"
+    assert listed - present == set(), "files docs/layout.md lists that are gone"
+
+
+def walk_of_a_variants_request() -> list[str]:
+    """The imgopt modules a real /variants request (a widths=auto rendition and a smart crop, one thread)
+    enters, in the order it first enters each."""
+    from imgopt import create_app
+    from imgopt.config import Settings
+    from testing import images
+    from testing.server import TOKEN
+
+    app = create_app(Settings(api_token=TOKEN, rendition_threads=1))
+    variants = [
+        {"name": "webp", "widths": "auto"},
+        {"name": "card", "format": "avif", "width": 200, "height": 200, "fit": "cover", "gravity": "smart"},
+    ]
+    form = {"variants": json.dumps(variants), "file": (io.BytesIO(images.photo((1600, 1200))), "a.jpg")}
+    entered: list[str] = []
+
+    def profile(frame, event, _arg):
+        name = frame.f_globals.get("__name__", "")
+        if event == "call" and name.startswith("imgopt") and name not in entered:
+            entered.append(name)
+
+    client = app.test_client()
+    sys.setprofile(profile)
+    try:
+        response = client.post("/variants", data=form, headers={"Authorization": f"Bearer {TOKEN}"})
+    finally:
+        sys.setprofile(None)
+    assert response.status_code == 200
+    return [name.removeprefix("imgopt.").replace(".", "/") + ".py" for name in entered]
+
+
+def test_the_layout_pages_walk_of_a_request_is_the_order_the_code_runs_in():
+    page = (ROOT / "docs" / "layout.md").read_text()
+    story = page[page.index("## A /variants request, in the order it runs") : page.index("## Modules")]
+    # Step 1 is gunicorn's side, which runs before the app (Flask's test client has none of it); the app's
+    # walk starts at step 2.
+    worker, app = story.split("\n2. ", 1)
+    pattern = r"`((?:http|imaging|server)/[a-z_/]+\.py|config\.py)`"
+    assert all((PACKAGE / name).is_file() for name in re.findall(pattern, worker))
+    named = list(dict.fromkeys(re.findall(pattern, app)))
+    assert named == walk_of_a_variants_request(), "the walk on the page is not the code's"
+
+
+def test_the_benchmarks_import_one_another_in_no_circle():
+    graph = {}
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        ours = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "bench":
+                ours |= {f"bench.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bench."):
+                ours.add(node.module)
+        graph[f"bench.{path.stem}"] = ours
+
+    def visit(module: str, path: list[str]) -> None:
+        assert module not in path, " -> ".join([*path, module])
+        for target in sorted(graph.get(module, ())):
+            visit(target, [*path, module])
+
+    for module in graph:
+        visit(module, [])

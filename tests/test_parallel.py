@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from imgopt.imaging import pipeline
+from imgopt.imaging.context import RequestContext
 from imgopt.imaging.options import ConvertOptions
 from imgopt.imaging.parallel import TaskRunner, lend_none, lend_up_to
 from imgopt.server.cores import CoreLedger
@@ -107,8 +108,8 @@ def test_a_set_on_lent_threads_is_the_set_on_one_thread_byte_for_byte(data):
         ("card", ConvertOptions(format="avif", width=96, height=96, fit="cover", gravity="smart")),
         ("auto", ConvertOptions(format="webp", width=120, auto_quality=True)),
     ]
-    alone = pipeline.render_set(data, requests_, settings, borrow=lend_none)
-    lent = pipeline.render_set(data, requests_, settings, borrow=lend_up_to(3))
+    alone = pipeline.render_set(data, requests_, settings, context=RequestContext(borrow=lend_none))
+    lent = pipeline.render_set(data, requests_, settings, context=RequestContext(borrow=lend_up_to(3)))
     assert [(r.name, r.data) for r in lent.renditions] == [(r.name, r.data) for r in alone.renditions]
     assert lent.placeholder == alone.placeholder
     assert lent.source == alone.source
@@ -119,7 +120,7 @@ def test_a_single_avif_gets_the_lent_threads_for_its_encoder_and_the_same_bytes(
     data = images.photo((1600, 1200))
     options = ConvertOptions(format="avif", width=800)
     assert (
-        pipeline.convert(data, options, settings, borrow=lend_up_to(1)).rendition.data
+        pipeline.convert(data, options, settings, context=RequestContext(borrow=lend_up_to(1))).rendition.data
         == pipeline.convert(data, options, settings).rendition.data
     )
 
@@ -131,7 +132,9 @@ def test_an_animated_avif_on_lent_threads_is_the_image_made_on_one():
     options = ConvertOptions(format="avif")
     settings = pipeline_settings()
     images.assert_same_image(
-        pipeline.convert(data, options, settings, borrow=lend_up_to(1)).rendition.data,
+        pipeline.convert(
+            data, options, settings, context=RequestContext(borrow=lend_up_to(1))
+        ).rendition.data,
         pipeline.convert(data, options, settings).rendition.data,
         "animated-loop-3.gif",
     )
@@ -151,10 +154,21 @@ def spy(lend: int):
 def test_a_request_asks_for_no_more_threads_than_renditions_or_the_setting():
     borrow, asked = spy(8)
     data = images.photo((800, 600))
-    pipeline.render_set(data, CMS[:2], pipeline_settings(rendition_threads=8), borrow=borrow)
-    pipeline.render_set(data, CMS, pipeline_settings(rendition_threads=3), borrow=borrow)
-    pipeline.render_set(data, CMS, pipeline_settings(rendition_threads=1), borrow=borrow)
-    pipeline.convert(data, ConvertOptions(format="webp", width=100), pipeline_settings(), borrow=borrow)
+    pipeline.render_set(
+        data, CMS[:2], pipeline_settings(rendition_threads=8), context=RequestContext(borrow=borrow)
+    )
+    pipeline.render_set(
+        data, CMS, pipeline_settings(rendition_threads=3), context=RequestContext(borrow=borrow)
+    )
+    pipeline.render_set(
+        data, CMS, pipeline_settings(rendition_threads=1), context=RequestContext(borrow=borrow)
+    )
+    pipeline.convert(
+        data,
+        ConvertOptions(format="webp", width=100),
+        pipeline_settings(),
+        context=RequestContext(borrow=borrow),
+    )
     assert asked == [1, 2, 0, 0]
 
 
@@ -164,9 +178,9 @@ def test_the_memory_budget_counts_renditions_in_flight_and_runs_on_fewer_threads
     big = [(f"w{w}", ConvertOptions(format="avif", width=w)) for w in (2400, 2300, 2200, 2100)]
     # A budget that fits one encode at a time but not four: the set still runs, on one thread.
     settings = pipeline_settings(rendition_threads=4, max_decode_bytes=110 * 1024 * 1024)
-    pipeline.render_set(data, big, settings, borrow=borrow)
+    pipeline.render_set(data, big, settings, context=RequestContext(borrow=borrow))
     roomy = pipeline_settings(rendition_threads=4, max_decode_bytes=1024 * 1024 * 1024)
-    pipeline.render_set(data, big, roomy, borrow=borrow)
+    pipeline.render_set(data, big, roomy, context=RequestContext(borrow=borrow))
     assert asked[0] < 3 and asked[1] == 3
 
 

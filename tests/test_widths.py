@@ -13,8 +13,13 @@ import math
 import pytest
 from PIL import Image
 
+from imgopt.errors import ImageTooLarge
+from imgopt.imaging import geometry
+from imgopt.imaging.context import RequestContext
+from imgopt.imaging.limits import estimate_encode_seconds
 from imgopt.imaging.options import AutoWidths, ConvertOptions
-from imgopt.imaging.widths import STEP_RATIO, choose, render_set_choosing_widths
+from imgopt.imaging.pipeline import render_set
+from imgopt.imaging.widths import STEP_RATIO, choose
 from testing import images
 from testing.settings import pipeline_settings
 
@@ -50,7 +55,7 @@ def test_neighbouring_files_cost_about_the_same_ratio_and_no_more_than_the_step_
 
 def auto(data: bytes, **spec) -> list:
     requests = [("img", ConvertOptions(widths=AutoWidths(**spec)))]
-    return list(render_set_choosing_widths(data, requests, SETTINGS).renditions)
+    return list(render_set(data, requests, SETTINGS).renditions)
 
 
 def test_a_flat_graphic_gets_fewer_widths_than_a_busy_photo():
@@ -80,7 +85,7 @@ def test_the_limits_are_kept_and_the_renditions_are_named_by_width_narrowest_fir
 def test_a_crop_is_the_region_the_widths_are_measured_against():
     data = images.encode(images.textured((1600, 1200)), "PNG")
     requests = [("c", ConvertOptions(crop=(0, 0, 1000, 500), widths=AutoWidths()))]
-    made = render_set_choosing_widths(data, requests, SETTINGS).renditions
+    made = render_set(data, requests, SETTINGS).renditions
     assert max(rendition.width for rendition in made) == 1000
     assert all(abs(rendition.height * 2 - rendition.width) <= 1 for rendition in made)
 
@@ -92,7 +97,7 @@ def test_fixed_renditions_keep_their_place_among_auto_ones():
         ("webp", ConvertOptions(widths=AutoWidths(max_images=2))),
         ("thumb", ConvertOptions(width=64)),
     ]
-    names = [rendition.name for rendition in render_set_choosing_widths(data, requests, SETTINGS).renditions]
+    names = [rendition.name for rendition in render_set(data, requests, SETTINGS).renditions]
     assert names == ["card", "webp-320", "webp-1600", "thumb"]
 
 
@@ -154,3 +159,52 @@ def test_convert_says_widths_auto_is_for_variants(client, auth):
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert error["code"] == "invalid_widths" and "/variants" in error["message"]
+
+
+def transparent_png(size=(1600, 1200)) -> bytes:
+    image = images.textured(size).convert("RGBA")
+    image.putalpha(Image.linear_gradient("L").resize(size))
+    return images.encode(image, "PNG")
+
+
+def test_a_widths_auto_set_decodes_a_png_once_and_makes_what_a_fixed_set_at_its_widths_makes():
+    data = transparent_png()
+    auto = render_set(data, [("img", ConvertOptions(widths=AutoWidths()))], SETTINGS, describe=False)
+    assert auto.decoded_sizes == ((1600, 1200),)  # the widths between the ends come from the ends' decode
+    widths = [rendition.width for rendition in auto.renditions]
+    assert len(widths) > 2
+    fixed = render_set(
+        data, [(f"img-{w}", ConvertOptions(width=w)) for w in widths], SETTINGS, describe=False
+    )
+    assert [(r.name, r.data) for r in auto.renditions] == [(r.name, r.data) for r in fixed.renditions]
+
+
+def test_a_jpeg_decodes_each_scale_once_for_the_ends_and_the_widths_between():
+    auto = render_set(images.photo((4000, 3000)), [("img", ConvertOptions(widths=AutoWidths()))], SETTINGS)
+    assert len(auto.decoded_sizes) == len(set(auto.decoded_sizes))
+    assert len(auto.renditions) == AutoWidths().max_images
+
+
+def test_one_budget_counts_the_most_widths_auto_could_make_before_anything_is_decoded():
+    class Counting(RequestContext):
+        asked = 0
+
+        def check(self) -> None:
+            self.asked += 1
+
+    data = images.encode(images.textured((1600, 1200)), "PNG")
+    requests = [("img", ConvertOptions(format="avif", widths=AutoWidths()))]
+    ends = sum(
+        estimate_encode_seconds(
+            geometry.plan((1600, 1200), ConvertOptions(format="avif", width=w)),
+            1,
+            ConvertOptions(format="avif", width=w),
+            SETTINGS,
+        )
+        for w in (320, 1600)
+    )
+    context = Counting()
+    with pytest.raises(ImageTooLarge) as refused:
+        render_set(data, requests, pipeline_settings(max_encode_seconds=ends * 1.2), context)
+    assert refused.value.code == "output_too_large"
+    assert context.asked == 0

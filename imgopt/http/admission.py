@@ -8,6 +8,7 @@ connections wait in the listen backlog. Under Flask's test client none is there,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from flask import request
@@ -16,6 +17,7 @@ from imgopt.errors import ClientGone, Overloaded
 from imgopt.http.middleware import NOTHING_TO_DRAIN
 from imgopt.http.request_facts import request_facts
 from imgopt.http.runtime import runtime
+from imgopt.imaging.context import Deadline, RequestContext
 from imgopt.server.environ import CLIENT_GONE, QUEUED, WAITED
 
 # Callers are told apart by their User-Agent, this long at most.
@@ -77,14 +79,20 @@ def check_client_still_there() -> None:
         raise ClientGone(msg)
 
 
-def still_wanted_check() -> Callable[[], bool] | None:
-    """What the pipeline asks between its steps: is this request's client still there? Bound to the
-    request now, so the pipeline's threads, which have no request context, can ask it too. None outside
-    gunicorn, where nobody can tell."""
+def request_context() -> RequestContext:
+    """What the pipeline asks between its steps, bound to this request now, so that the pipeline's threads,
+    which have no request context, can ask it too: is the client still there (never known outside
+    gunicorn), and is there time left. The worker is stopped TIMEOUT after the upload arrived, and the
+    answer must be written in SEND_TIMEOUT of that: the work must be done by then. It borrows idle cores
+    from the workers' shared ledger."""
+    state = runtime()
     gone: Callable[[], bool] | None = request.environ.get(CLIENT_GONE)
-    if gone is None:
-        return None
-    return lambda: not gone()
+    budget = max(1.0, state.settings.timeout - state.settings.send_timeout)
+    return RequestContext(
+        still_wanted=None if gone is None else (lambda: not gone()),
+        deadline=Deadline(time.monotonic() + budget, "TIMEOUT less SEND_TIMEOUT"),
+        borrow=state.cores.borrow,
+    )
 
 
 def client_has_gone() -> bool:

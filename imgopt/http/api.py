@@ -7,14 +7,14 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, jsonify
 
-from imgopt.http.admission import admit, still_wanted_check
+from imgopt.http.admission import admit, request_context
 from imgopt.http.auth import require_token
-from imgopt.http.bodies import rendition_set_body
 from imgopt.http.forms import parse_options, parse_variants
 from imgopt.http.request_facts import elapsed_ms, request_facts
+from imgopt.http.responses import rendition_set_body
 from imgopt.http.runtime import runtime
 from imgopt.http.uploads import read_upload
-from imgopt.imaging import pipeline, widths
+from imgopt.imaging import pipeline
 
 bp = Blueprint("api", __name__)
 bp.before_request(admit)
@@ -30,9 +30,7 @@ def convert() -> Response:
     facts.output_format = options.format
     started = time.perf_counter()
     with state.cores.busy():
-        result = pipeline.convert(
-            data, options, state.pipeline, still_wanted=still_wanted_check(), borrow=state.cores.borrow
-        )
+        result = pipeline.convert(data, options, state.pipeline, request_context())
     output = result.rendition
     facts.record_source(result, elapsed_ms(started))
     facts.record_single(output)
@@ -60,9 +58,7 @@ def variants() -> Response:
     facts.variants = len(requests)
     started = time.perf_counter()
     with state.cores.busy():
-        result = widths.render_set_choosing_widths(
-            data, requests, state.pipeline, still_wanted=still_wanted_check(), borrow=state.cores.borrow
-        )
+        result = pipeline.render_set(data, requests, state.pipeline, request_context())
     facts.record_source(result, elapsed_ms(started))
     facts.record_set(result)
     state.metrics.count_outputs("/variants", result.renditions)
@@ -80,7 +76,7 @@ def info() -> Response:
     data, _fields = read_upload()
     started = time.perf_counter()
     with state.cores.busy():
-        result = pipeline.describe(data, state.pipeline, still_wanted=still_wanted_check())
+        result = pipeline.describe(data, state.pipeline, request_context())
     facts.record_source(result, elapsed_ms(started))
     facts.record_set(result)
     return jsonify(source=asdict(result.source), placeholder=asdict(result.placeholder))

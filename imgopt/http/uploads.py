@@ -21,9 +21,9 @@ from imgopt.errors import BadRequest, PayloadTooLarge, RequestTimeout
 from imgopt.http.middleware import NOTHING_TO_DRAIN
 from imgopt.http.request_facts import elapsed_ms, request_facts
 from imgopt.http.runtime import runtime
-from imgopt.server.body import ReadInto
 from imgopt.server.deadlines import within
 from imgopt.server.environ import HEARTBEAT, READ_INTO
+from imgopt.server.request_body import ReadInto
 
 MAX_PARTS = 64
 # An upload up to this size is copied out of the body as bytes, which the decoders read fastest (a 3 MB

@@ -133,6 +133,7 @@ def check_memory(
     *,
     scored_pixels: int = 0,
     in_flight_pixels: int = 0,
+    kept_pixels: int = 0,
 ) -> None:
     """Refuse, before decoding, what would need more pixel memory than the per-worker budget.
 
@@ -140,7 +141,8 @@ def check_memory(
     the peak-to-pixels factor measured for its format; ``output_pixels`` (every output frame of every output,
     width x height summed) are kept until encoding; ``scored_pixels`` are the outputs quality=auto scores
     at once (the largest, on one thread); ``in_flight_pixels`` the outputs encoded beside the first when
-    renditions run on several threads. An enlarged strip (1x100000 to a width of 4096) is caught here too.
+    renditions run on several threads; ``kept_pixels`` the decodes widths=auto keeps until its ends are
+    encoded. An enlarged strip (1x100000 to a width of 4096) is caught here too.
     """
     width, height = decoded_size
     factor = PEAK_MEMORY_FACTOR.get(source_format or "", 2.5)
@@ -148,7 +150,7 @@ def check_memory(
         factor += 1  # resizing with alpha works on a premultiplied copy
     needed = int(width * height * pixel_bytes(mode) * factor)
     needed += output_pixels * 4 + scored_pixels * SCORING_BYTES_PER_PIXEL
-    needed += in_flight_pixels * ENCODER_BYTES_PER_PIXEL
+    needed += in_flight_pixels * ENCODER_BYTES_PER_PIXEL + kept_pixels * pixel_bytes(mode)
     if needed > settings.max_decode_bytes:
         mib = 1024 * 1024
         msg = (
@@ -220,10 +222,13 @@ def check_set_budgets(
     largest_decode: tuple[int, int],
     outputs: Sequence[Output],
     settings: PipelineSettings,
+    *,
+    kept_decodes: Sequence[tuple[int, int]] = (),
 ) -> int:
     """Pixel memory and encode time of a set's outputs (plan, frames, options), summed, before anything is
     decoded; returns the threads the memory budget allows (renditions encoded at once each need their
-    encoder's memory), at most ``settings.rendition_threads``."""
+    encoder's memory), at most ``settings.rendition_threads``. ``kept_decodes`` are the sizes of decodes
+    held beside the others (for widths=auto's widths between its ends)."""
     areas = [plan.canvas[0] * plan.canvas[1] for plan, _frames, _options in outputs]
     output_pixels = sum(area * frames for area, (_plan, frames, _options) in zip(areas, outputs, strict=True))
     scored = sorted(
@@ -253,6 +258,7 @@ def check_set_budgets(
             settings,
             scored_pixels=scored_pixels,
             in_flight_pixels=in_flight_pixels,
+            kept_pixels=sum(width * height for width, height in kept_decodes),
         )
 
     check(1)

@@ -46,15 +46,21 @@ def lend_up_to(extra: int) -> Borrow:
     return borrow
 
 
+def _nothing() -> None:
+    return None
+
+
 class TaskRunner:
     """Runs tasks on ``threads`` threads (1: the calling thread, depth first); ``submit`` may be called from
     a running task. With several threads, a free thread takes the task of highest ``priority`` (the work it
     leads to: the largest first, so that the last to finish is a short one), in submission order among
-    equals. The first error raised by a task is raised by ``run`` once the running ones have stopped; the
-    waiting ones are dropped."""
+    equals. ``before_each`` is called before every task, on its thread: what it raises stops the run as
+    the task's own error would. The first error raised by a task is raised by ``run`` once the running ones
+    have stopped; the waiting ones are dropped."""
 
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, before_each: Callable[[], None] | None = None) -> None:
         self.threads = max(1, threads)
+        self._before_each = before_each or _nothing
         self._stack: list[Task] = []
         self._heap: list[tuple[float, int, Task]] = []
         self._count = itertools.count()
@@ -84,7 +90,9 @@ class TaskRunner:
         if self.threads == 1:
             self.submit_all(tasks)
             while self._stack:
-                self._stack.pop()()
+                task = self._stack.pop()
+                self._before_each()
+                task()
             return
         self.submit_all(tasks, priorities)
         helpers = [
@@ -111,6 +119,7 @@ class TaskRunner:
                 _priority, _order, task = heapq.heappop(self._heap)
                 self._running += 1
             try:
+                self._before_each()
                 task()
             except BaseException as error:  # run() raises it
                 with self._ready:

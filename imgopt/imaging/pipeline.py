@@ -1,106 +1,101 @@
 """The one orchestrator: one upload in, a set of renditions (and the source's facts and placeholder) out.
 
 Pure by design: no Flask, no logging, no environment. ``/convert`` is a set of one unnamed rendition without
-the placeholder work, ``/variants`` a set of many, ``/info`` a set of none. ``render_set`` runs a request's
-phases in order, each a call into the module that owns it::
+the placeholder work, ``/variants`` a set of many (widths=auto included), ``/info`` a set of none.
+``render_set`` runs a whole request's phases in order, each a call into the module that owns it::
 
-    open and survey the header (source)  ->  plan every rendition (geometry)  ->  check sizes (limits)
-      ->  group by decode (decodes)  ->  check memory and time (limits)  ->  make (schedule, steps, encode)
+    open and survey the header (source)  ->  plan every rendition (set_plan)  ->  check sizes (limits)
+      ->  group by decode (decode_groups)  ->  check memory and time, once for the whole request (limits)
+      ->  make (set_maker, steps, encode; widths=auto's widths between its ends too)
 
 Renditions share everything that is the same: the upload, the header, one decode per distinct scale, one
 resize per distinct geometry, a larger rendition's resize for one well below it, and the placeholder's
-decode when one is at its scale (imgopt/imaging/schedule.py says how, and when each is released).
+decode when one is at its scale (imgopt/imaging/set_maker.py says how, and when each is released). The
+request's context (imgopt/imaging/context.py) is asked between the tasks whether to go on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from imgopt.errors import InvalidOption
-from imgopt.imaging import geometry
 from imgopt.imaging.buffer import Buffer
-from imgopt.imaging.decodes import Wanted, group_by_decode
+from imgopt.imaging.context import RequestContext
+from imgopt.imaging.decode_groups import group_by_decode
 from imgopt.imaging.describe.facts import SourceFacts
-from imgopt.imaging.geometry import Geometry
 from imgopt.imaging.limits import check_output_size, check_set_budgets, check_source_size
 from imgopt.imaging.options import ConvertOptions, with_default_quality
 from imgopt.imaging.outputs import Rendition, RenditionSet
-from imgopt.imaging.parallel import Borrow, lend_none
-from imgopt.imaging.schedule import SetMaker, StillWanted
+from imgopt.imaging.set_maker import SetMaker
+from imgopt.imaging.set_plan import SetPlan
 from imgopt.imaging.settings import PipelineSettings
-from imgopt.imaging.source import Survey, open_image, survey
+from imgopt.imaging.source import open_image, survey
 
 __all__ = [
     "ConvertOptions",
     "PipelineSettings",
     "Rendition",
     "RenditionSet",
+    "RequestContext",
     "convert",
     "describe",
     "render_set",
 ]
 
-# Output formats that hold one frame: an animated source gives them its first.
-STILL_FORMATS = ("jpeg",)
-
 
 def convert(
-    data: Buffer,
-    options: ConvertOptions,
-    settings: PipelineSettings,
-    *,
-    still_wanted: StillWanted = None,
-    borrow: Borrow = lend_none,
+    data: Buffer, options: ConvertOptions, settings: PipelineSettings, context: RequestContext | None = None
 ) -> RenditionSet:
     """/convert: a set of one unnamed rendition, without the placeholder work."""
-    return render_set(
-        data, [("", options)], settings, describe=False, still_wanted=still_wanted, borrow=borrow
-    )
+    return render_set(data, [("", options)], settings, context, describe=False)
 
 
-def describe(data: Buffer, settings: PipelineSettings, *, still_wanted: StillWanted = None) -> RenditionSet:
+def describe(data: Buffer, settings: PipelineSettings, context: RequestContext | None = None) -> RenditionSet:
     """/info: the source's facts and placeholder alone, decoding no more than the placeholder needs."""
-    return render_set(data, (), settings, still_wanted=still_wanted)
+    return render_set(data, (), settings, context)
 
 
 def render_set(
     data: Buffer,
     requests: Sequence[tuple[str, ConvertOptions]],
     settings: PipelineSettings,
+    context: RequestContext | None = None,
     *,
     describe: bool = True,
-    still_wanted: StillWanted = None,
-    borrow: Borrow = lend_none,
 ) -> RenditionSet:
-    """Make every requested (name, options) rendition of one upload; with ``describe``, also the source's
-    transparency and placeholder (a small decode of their own when no rendition is that small).
+    """Make every requested (name, options) rendition of one upload, a widths=auto one as the widths it
+    chooses (named {name}-{width}); with ``describe``, also the source's transparency and placeholder (a small
+    decode of their own when no rendition is that small).
 
-    ``still_wanted`` is asked before each decode and each encode; once it says no, ClientGone is raised
-    and nothing more is made. ``borrow`` lends threads for idle cores: renditions then run side by side
-    (a single AVIF rendition gives them to its encoder, a single quality=auto one to its search), never
-    more than ``settings.rendition_threads``, the renditions, or what the memory budget allows."""
-    notes: list[str] = []
+    The ``context`` is asked before each decode, resize and encode; once it says stop, the error it raises
+    ends the set and nothing more is made. It lends threads for idle cores: renditions then run side by side
+    (a single AVIF rendition gives them to its encoder, a single quality=auto one to its search), never more
+    than ``settings.rendition_threads``, the renditions, or what the memory budget allows."""
+    context = context or RequestContext()
     requests = [(name, with_default_quality(options, settings.default_quality)) for name, options in requests]
     animated = describe or any(options.animated for _name, options in requests)
     with open_image(data) as header:
-        source = survey(header, data, animated=animated, settings=settings, notes=notes)
-        frames = [_frames_for(options, source) for _name, options in requests]
-        check_source_size(header.size, max([1, *frames]), settings)
-        wanted = [
-            Wanted(index, name, options, _plan(name, source, options), count)
-            for index, ((name, options), count) in enumerate(zip(requests, frames, strict=True))
-        ]
-        for item in wanted:
+        source = survey(header, data, animated=animated, settings=settings, notes=context.notes)
+        plan = SetPlan.of(requests, source)
+        check_source_size(header.size, plan.most_frames, settings)
+        for item in plan.wanted:
             check_output_size(item.plan, item.options)
-        groups = group_by_decode(header, data, wanted, source.orientation, placeholder=describe)
+        groups = group_by_decode(header, data, source, plan.wanted, placeholder=describe)
+        maker = SetMaker(data, plan, settings, context, groups)
         try:
-            outputs = [(item.plan, item.frame_count, item.options) for item in wanted]
-            threads = check_set_budgets(source.format, source.mode, groups[0].size, outputs, settings)
-            maker = SetMaker(data, source, settings, notes, wanted, still_wanted)
-            maker.make(groups, threads, borrow)
+            outputs = [(item.plan, item.frame_count, item.options) for item in plan.budgeted]
+            kept = {id(group): group.size for groups_kept in maker.kept.values() for group in groups_kept}
+            threads = check_set_budgets(
+                source.format,
+                source.mode,
+                groups[0].size,
+                outputs,
+                settings,
+                kept_decodes=list(kept.values()),
+            )
+            maker.make(threads)
         finally:
-            for group in groups:
-                group.close()
+            maker.close()
+    made = plan.in_request_order(maker.results)
     return RenditionSet(
         source=SourceFacts(
             format=source.format.lower(),
@@ -111,24 +106,8 @@ def render_set(
             has_alpha=maker.has_alpha,
         ),
         placeholder=maker.placeholder,
-        renditions=tuple(result for result in maker.results if result is not None),
-        decoded_sizes=tuple(group.size for group in groups),
-        resized_from=tuple(size for size in maker.resized_from if size is not None),
-        notes=tuple(dict.fromkeys(notes)),
+        renditions=tuple(maker.results[item.index] for item in made),
+        decoded_sizes=tuple(group.size for group in maker.groups),
+        resized_from=tuple(maker.resized_from[item.index] for item in made),
+        notes=context.unique_notes(),
     )
-
-
-def _frames_for(options: ConvertOptions, source: Survey) -> int:
-    """Frames a rendition is made of: every frame for an animated output, else the first (JPEG has one)."""
-    return source.frames if options.animated and options.format not in STILL_FORMATS else 1
-
-
-def _plan(name: str, source: Survey, options: ConvertOptions) -> Geometry:
-    """The rendition's geometry; a crop that does not fit names the rendition, when it has a name."""
-    try:
-        return geometry.plan(source.upright_size, options)
-    except InvalidOption as error:
-        if not name:
-            raise
-        msg = f"variant {name!r}: {error.message}"
-        raise InvalidOption(error.field, msg) from None

@@ -1,24 +1,30 @@
-"""The pixel steps, and the one list of them that makes every output frame.
+"""The frame steps: the one list every output frame is made by, and the one function that runs it.
 
-``upright`` turns a decoded frame into the upright working image every rendition starts from. Then each
-rendition's frame goes through ``FRAME_STEPS`` in order, by ``render_frame``: for a still, a rendition made
-from a larger one's resize (imgopt/imaging/intermediates.py) and every frame of an animation alike. A new
-step (sharpen, watermark) is one function here and one line in ``FRAME_STEPS``.
+Each step belongs to a phase, and the phases follow one another in ``FRAME_STEPS``:
 
-Steps that depend only on the geometry are made once and shared by the formats of that geometry (a WebP and
-an AVIF of one size); steps marked ``per_output`` run for each output format.
+- ``DECODE``: once per decoded frame: the working mode, turned upright (``upright``);
+- ``FRAMING``: once per geometry, on the upright decode: where a gravity=smart window sits (it plans, it
+  does not touch pixels; an animation keeps the window its first frame chose);
+- ``RESIZE``: the resize to the geometry. A smaller rendition may start from a larger one's frame after
+  this phase (imgopt/imaging/intermediates.py) and run it again with another grid;
+- ``GEOMETRY``: the rest that depends only on the geometry (sRGB), shared by the outputs of that size;
+- ``OUTPUT``: per output (background, padding, a frame of its own).
+
+A still runs the phases at the places it shares them (one decode, one resize per geometry, the outputs), a
+chained rendition from ``RESIZE`` on its parent's resize, an animation frame all of them in turn; all of them
+through ``run_steps``. A new step is one function here and one line in ``FRAME_STEPS``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from enum import IntEnum
 
 from PIL import Image
 
-from imgopt.imaging import geometry
+from imgopt.imaging import geometry, smart_crop
 from imgopt.imaging.colour import normalise_mode, to_srgb
-from imgopt.imaging.describe import attention
 from imgopt.imaging.geometry import Geometry, Grid
 from imgopt.imaging.options import ConvertOptions
 
@@ -41,18 +47,31 @@ RESAMPLE = Image.Resampling.LANCZOS
 REDUCING_GAP = 3.0
 
 
+class Phase(IntEnum):
+    """Where a step's result is shared, in the order the phases run."""
+
+    DECODE = 1
+    FRAMING = 2
+    RESIZE = 3
+    GEOMETRY = 4
+    OUTPUT = 5
+
+
 @dataclass(frozen=True)
 class FrameJob:
-    """What the steps need to know to make one rendition's frame from an upright frame."""
+    """What the steps need to know to make one rendition's frame from a decoded frame."""
 
-    plan: Geometry
-    # How upright source coordinates map onto the image the first step resizes (a reduced decode, or a
+    # The EXIF orientation the decoded frame is turned upright by.
+    orientation: int
+    # How upright source coordinates map onto the image the resize step starts from (a reduced decode, or a
     # larger rendition's resize).
     grid: Grid
     # The source's ICC profile (None: sRGB), and the one assumed for CMYK without one.
     profile: bytes | None
     cmyk_profile: bytes
     notes: list[str]
+    # From FRAMING on: the rendition's geometry.
+    plan: Geometry | None = None
     # For the per-output steps: the output's options, and the decoder's own frame, which the output must not
     # share.
     options: ConvertOptions | None = None
@@ -62,6 +81,15 @@ class FrameJob:
     def output_format(self) -> str:
         return self.options.format if self.options is not None else ""
 
+    @property
+    def geometry(self) -> Geometry:
+        assert self.plan is not None, "a step past DECODE needs the rendition's geometry"
+        return self.plan
+
+    def for_plan(self, plan: Geometry) -> FrameJob:
+        """This decode's job for one geometry."""
+        return replace(self, plan=plan)
+
     def for_output(self, options: ConvertOptions, decoded: Image.Image | None) -> FrameJob:
         """This job for one output of the geometry."""
         return replace(self, options=options, decoded=decoded)
@@ -69,18 +97,25 @@ class FrameJob:
 
 @dataclass(frozen=True)
 class FrameStep:
-    """One step of ``FRAME_STEPS``: a function of the frame so far and the job."""
+    """One step of ``FRAME_STEPS``: a function of the frame so far and the job, in its phase. A step that
+    ``plans`` returns the job it decides instead of a frame."""
 
-    apply: Callable[[Image.Image, FrameJob], Image.Image]
-    # Depends on the output format: run once per output rather than once per geometry.
-    per_output: bool = False
+    apply: Callable[[Image.Image, FrameJob], Image.Image | FrameJob]
+    phase: Phase
+    plans: bool = False
 
-    def __call__(self, image: Image.Image, job: FrameJob) -> Image.Image:
-        return self.apply(image, job)
+    @property
+    def name(self) -> str:
+        return self.apply.__name__
 
 
-def upright(image: Image.Image, orientation: int) -> Image.Image:
-    """A decoded frame in a working mode and turned upright: what every rendition starts from."""
+def upright(image: Image.Image, job: FrameJob) -> Image.Image:
+    """DECODE: a decoded frame in a working mode and turned upright: what every rendition starts from."""
+    return turn_upright(image, job.orientation)
+
+
+def turn_upright(image: Image.Image, orientation: int) -> Image.Image:
+    """A decoded frame in a working mode, rotated or flipped as its EXIF orientation says."""
     return apply_orientation(normalise_mode(image), orientation)
 
 
@@ -89,6 +124,27 @@ def apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
     for method in TRANSPOSE_FOR_ORIENTATION.get(orientation, ()):
         image = image.transpose(method)
     return image
+
+
+def place_smart_window(base: Image.Image, job: FrameJob) -> FrameJob:
+    """FRAMING: move a gravity=smart cover window onto what draws the eye in ``base`` (the upright decode).
+
+    Never fails a request: when the attention map cannot decide, or anything goes wrong, the window stays
+    centred. Either way the window is then placed, and later frames of an animation keep it.
+    """
+    plan = job.geometry
+    if plan.smart_region is None:
+        return job
+    try:
+        region = job.grid.map_box(plan.smart_region)
+        proxy = base.resize(smart_crop.PROXY_SIZE, RESAMPLE, box=region, reducing_gap=2.0)
+        point = smart_crop.interesting_point(
+            to_srgb(proxy, job.profile, job.cmyk_profile, []), plan.window_fraction
+        )
+    except Exception:
+        job.notes.append("smart_crop_fell_back_to_centre")
+        point = None
+    return job.for_plan(replace(geometry.place(plan, point), smart_region=None))
 
 
 def resize(image: Image.Image, plan: Geometry, grid: Grid | None = None) -> Image.Image:
@@ -129,17 +185,17 @@ def pad(
 
 
 def resize_to_plan(image: Image.Image, job: FrameJob) -> Image.Image:
-    """The frame step: resize (and cut) to the job's plan."""
-    return resize(image, job.plan, job.grid)
+    """RESIZE: resize (and cut) to the job's plan."""
+    return resize(image, job.geometry, job.grid)
 
 
 def convert_to_srgb(image: Image.Image, job: FrameJob) -> Image.Image:
-    """The frame step: pixels in sRGB through the source's profile (imgopt/imaging/colour.py)."""
+    """GEOMETRY: pixels in sRGB through the source's profile (imgopt/imaging/colour.py)."""
     return to_srgb(image, job.profile, job.cmyk_profile, job.notes)
 
 
 def flatten_onto_background(image: Image.Image, job: FrameJob) -> Image.Image:
-    """The frame step: with a background colour, transparency composited onto it (and none left)."""
+    """OUTPUT: with a background colour, transparency composited onto it (and none left)."""
     background = job.options.background if job.options is not None else None
     if background is None or image.mode != "RGBA":
         return image
@@ -149,69 +205,47 @@ def flatten_onto_background(image: Image.Image, job: FrameJob) -> Image.Image:
 
 
 def pad_to_canvas(image: Image.Image, job: FrameJob) -> Image.Image:
-    """The frame step: the output's exact canvas (fit=contain), in the background colour, else transparent
-    (white behind JPEG)."""
+    """OUTPUT: the output's exact canvas (fit=contain), in the background colour, else transparent (white
+    behind JPEG)."""
     background = job.options.background if job.options is not None else None
-    return pad(image, job.plan, job.output_format, background)
+    return pad(image, job.geometry, job.output_format, background)
 
 
 def detach(image: Image.Image, job: FrameJob) -> Image.Image:
-    """The frame step: a frame of its own, with no metadata: never the decoder's frame, which moves on to the
-    next frame or is freed."""
+    """OUTPUT: a frame of its own, with no metadata: never the decoder's frame, which moves on to the next
+    frame or is freed."""
     if image is job.decoded:
         image = image.copy()
     image.info = {}
     return image
 
 
-# Every output frame is made by these, in order. The first is the resize: a rendition made from a larger
-# one's resize starts from that step's result (``RESIZE_STEPS``).
+# Every output frame is made by these, in this order, the phases one after another (tests/test_steps.py).
 FRAME_STEPS: tuple[FrameStep, ...] = (
-    FrameStep(resize_to_plan),
-    FrameStep(convert_to_srgb),
-    FrameStep(flatten_onto_background, per_output=True),
-    FrameStep(pad_to_canvas, per_output=True),
-    FrameStep(detach, per_output=True),
+    FrameStep(upright, Phase.DECODE),
+    FrameStep(place_smart_window, Phase.FRAMING, plans=True),
+    FrameStep(resize_to_plan, Phase.RESIZE),
+    FrameStep(convert_to_srgb, Phase.GEOMETRY),
+    FrameStep(flatten_onto_background, Phase.OUTPUT),
+    FrameStep(pad_to_canvas, Phase.OUTPUT),
+    FrameStep(detach, Phase.OUTPUT),
 )
 
-# The steps made once per geometry and shared by its formats, then those made per output.
-GEOMETRY_STEPS = tuple(step for step in FRAME_STEPS if not step.per_output)
-OUTPUT_STEPS = FRAME_STEPS[len(GEOMETRY_STEPS) :]
-# What a smaller rendition may be made from: the geometry's frame after the resize, before any other step.
-RESIZE_STEPS, AFTER_RESIZE_STEPS = GEOMETRY_STEPS[:1], GEOMETRY_STEPS[1:]
-if any(not step.per_output for step in OUTPUT_STEPS):
-    msg = "FRAME_STEPS: a shared step after a per-output one would be run once per output"
-    raise AssertionError(msg)
 
-
-def render_frame(image: Image.Image, job: FrameJob, steps: Sequence[FrameStep] = FRAME_STEPS) -> Image.Image:
-    """Run ``steps`` (every frame step unless told) on one upright frame, in order."""
+def run_steps(
+    image: Image.Image, job: FrameJob, phases: Iterable[Phase], steps: tuple[FrameStep, ...] = FRAME_STEPS
+) -> tuple[Image.Image, FrameJob]:
+    """Run the steps of ``phases`` on ``image``, in the list's order: the frame, and the job as the framing
+    steps left it."""
+    wanted = set(phases)
     for step in steps:
-        image = step(image, job)
-    return image
-
-
-def place_smart_window(
-    base: Image.Image,
-    plan: Geometry,
-    grid: Grid,
-    *,
-    profile: bytes | None,
-    cmyk_profile: bytes,
-    notes: list[str],
-) -> Geometry:
-    """Move a gravity=smart cover window onto what draws the eye in ``base`` (the upright decode).
-
-    Never fails a request: when the attention map cannot decide, or anything goes wrong, the window stays
-    centred.
-    """
-    if plan.smart_region is None:
-        return plan
-    try:
-        region = grid.map_box(plan.smart_region)
-        proxy = base.resize(attention.PROXY_SIZE, RESAMPLE, box=region, reducing_gap=2.0)
-        point = attention.interesting_point(to_srgb(proxy, profile, cmyk_profile, []), plan.window_fraction)
-    except Exception:
-        notes.append("smart_crop_fell_back_to_centre")
-        return plan
-    return geometry.place(plan, point)
+        if step.phase not in wanted:
+            continue
+        made = step.apply(image, job)
+        if step.plans:
+            assert isinstance(made, FrameJob)
+            job = made
+        else:
+            assert isinstance(made, Image.Image)
+            image = made
+    return image, job

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from imgopt.server.body import direct_reader
 from imgopt.server.connection import peer_has_closed, queued_connections, waited_seconds
 from imgopt.server.deadlines import SendDeadline
+from imgopt.server.request_body import direct_reader
 
 # Set by a worker that is shutting down (imgopt/server/worker.py) on the requests it still answers.
 DRAINING = "imgopt.draining"
@@ -25,8 +25,8 @@ QUEUED = "imgopt.queued"
 # A callable: seconds since the request's last byte arrived (how long it waited for a worker), or None.
 WAITED = "imgopt.waited"
 
-# A callable filling a memoryview from a body of known length straight from the socket (server/body.py);
-# absent when the body is chunked.
+# A callable filling a memoryview from a body of known length straight from the socket
+# (server/request_body.py); absent when the body is chunked.
 READ_INTO = "imgopt.read_into"
 
 

@@ -18,29 +18,14 @@ from PIL import Image
 from imgopt.imaging import source
 from imgopt.imaging.buffer import Buffer
 from imgopt.imaging.describe.placeholder import PROXY_SIDE
-from imgopt.imaging.geometry import Geometry
-from imgopt.imaging.options import ConvertOptions
+from imgopt.imaging.set_plan import Wanted
+from imgopt.imaging.source import Survey
 
 # The box the placeholder's decode must cover: JPEG is decoded at 1/8 for it.
 PLACEHOLDER_BOX = (PROXY_SIDE, PROXY_SIDE)
 
 
-@dataclass
-class Wanted:
-    """One requested rendition: its place in the request, name, options, geometry and frame count."""
-
-    index: int
-    name: str
-    options: ConvertOptions
-    plan: Geometry
-    frame_count: int
-
-    @property
-    def canvas_pixels(self) -> int:
-        return self.plan.canvas[0] * self.plan.canvas[1]
-
-
-@dataclass
+@dataclass(eq=False)
 class DecodeGroup:
     """One decode and everything made from it: the box it must cover, its size, what is made from it."""
 
@@ -51,10 +36,18 @@ class DecodeGroup:
     makes_placeholder: bool = False
     # The upload already opened for this decode (the header's open, a drafted HEIF); None: opened when made.
     opened: Image.Image | None = None
+    # widths=auto renditions that may make more from this decode once their ends are encoded: it is kept
+    # until each has (imgopt/imaging/set_maker.py); and what they asked for before it was decoded.
+    holds: int = 0
+    late: list[Wanted] = field(default_factory=list)
 
     @property
     def frame_count(self) -> int:
         return max([1, *(item.frame_count for item in self.wanted)])
+
+    @property
+    def pixels(self) -> int:
+        return self.size[0] * self.size[1]
 
     def open(self, data: Buffer) -> Image.Image:
         """The upload opened for this decode; the caller closes it."""
@@ -68,8 +61,22 @@ class DecodeGroup:
             self.opened = None
 
 
+def decode_size(
+    box: tuple[int, int], survey: Survey, data: Buffer, opened: Image.Image | None = None
+) -> tuple[tuple[int, int], Image.Image | None]:
+    """The size the upload decodes at to cover ``box`` (upright pixels), and for HEIF the open whose draft
+    chose it (``opened``, or one of its own), to be kept as that decode's source."""
+    if survey.format == "HEIF":
+        opened = opened or source.open_image(data)
+        source.apply_draft(opened, box, survey.orientation)
+        return opened.size, opened
+    if survey.format == "JPEG":
+        return source.jpeg_draft_size(survey.size, source.oriented_size(box, survey.orientation)), opened
+    return survey.size, opened
+
+
 def group_by_decode(
-    header: Image.Image, data: Buffer, wanted: Iterable[Wanted], orientation: int, *, placeholder: bool
+    header: Image.Image, data: Buffer, survey: Survey, wanted: Iterable[Wanted], *, placeholder: bool
 ) -> list[DecodeGroup]:
     """The decodes the renditions (and with ``placeholder`` the placeholder) need, largest first."""
     boxes: dict[tuple[int, int], list[Wanted]] = {}
@@ -79,15 +86,7 @@ def group_by_decode(
         boxes.setdefault(PLACEHOLDER_BOX, [])
     groups: dict[tuple[int, int], DecodeGroup] = {}
     for box, items in sorted(boxes.items(), key=lambda entry: entry[0][0] * entry[0][1], reverse=True):
-        opened = header if not groups else None
-        if header.format == "HEIF":
-            opened = opened or source.open_image(data)
-            source.apply_draft(opened, box, orientation)
-            size = opened.size
-        elif header.format == "JPEG":
-            size = source.jpeg_draft_size(header.size, source.oriented_size(box, orientation))
-        else:
-            size = header.size
+        size, opened = decode_size(box, survey, data, header if not groups else None)
         group = groups.get(size)
         if group is None:
             group = groups[size] = DecodeGroup(box, size, opened=opened)
@@ -95,4 +94,4 @@ def group_by_decode(
             opened.close()
         group.wanted.extend(items)
         group.makes_placeholder |= placeholder and box == PLACEHOLDER_BOX
-    return sorted(groups.values(), key=lambda group: group.size[0] * group.size[1], reverse=True)
+    return sorted(groups.values(), key=lambda group: group.pixels, reverse=True)

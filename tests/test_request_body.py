@@ -1,6 +1,6 @@
-"""server/body.py: a body of known length received straight into the caller's buffer, over a real socket
-pair and gunicorn's own Body and readers: what gunicorn read ahead comes first and is not lost, nothing past
-the body is taken, a short body says so, and anything else is left to gunicorn's reader."""
+"""server/request_body.py: a body of known length received straight into the caller's buffer, over a real
+socket pair and gunicorn's own Body and readers: what gunicorn read ahead comes first and is not lost,
+nothing past the body is taken, a short body says so, and anything else is left to gunicorn's reader."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from gunicorn.http.body import Body, ChunkedReader, LengthReader
 from gunicorn.http.unreader import SocketUnreader
 
-from imgopt.server.body import direct_reader
+from imgopt.server.request_body import direct_reader
 
 
 @pytest.fixture
