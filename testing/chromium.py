@@ -19,7 +19,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from testing.server import free_port, stop_process
+from testing.processes import spawn, stop_process
+from testing.server import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = (
@@ -185,7 +186,7 @@ class Browser:
             raise RuntimeError(msg)
         self.profile = tempfile.mkdtemp(prefix="imgopt-chromium-")
         self.port = free_port()
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}", f"--remote-debugging-port={self.port}"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from testing.processes import spawn, stop_process
 from testing.server import ROOT, free_port
 
 PHP = shutil.which("php")
@@ -84,7 +85,7 @@ class LaravelApp:
     def serve(self) -> str:
         """The app's own server (php -S with server.php, what `artisan serve` runs), on a free port."""
         port = free_port()
-        self.server = subprocess.Popen(
+        self.server = spawn(
             [PHP, "-S", f"127.0.0.1:{port}", "-t", "public", "server.php"],
             cwd=self.root,
             env={**os.environ, **self.env, "PHP_CLI_SERVER_WORKERS": "4"},
@@ -103,8 +104,7 @@ class LaravelApp:
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.terminate()
-            self.server.wait(timeout=10)
+            stop_process(self.server, grace_seconds=10)  # and its PHP_CLI_SERVER_WORKERS
             self.server = None
 
 

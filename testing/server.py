@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from testing.processes import spawn, stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-token-0123456789abcdef"
 
@@ -110,7 +112,7 @@ def start_gunicorn(work_dir: Path, root: Path = ROOT, **overrides: str) -> LiveS
     )
     log_path = work_dir / "gunicorn.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
+        process = spawn(
             [sys.executable, "-m", "gunicorn", "-c", str(root / "gunicorn.conf.py")],
             cwd=work_dir,
             env=env,
@@ -144,13 +146,3 @@ def start_gunicorn(work_dir: Path, root: Path = ROOT, **overrides: str) -> LiveS
 def stop_gunicorn(server: LiveServer) -> None:
     """Stop gunicorn gracefully, then firmly."""
     stop_process(server.process, grace_seconds=20)
-
-
-def stop_process(process: subprocess.Popen, grace_seconds: float) -> None:
-    """SIGTERM, then SIGKILL if the process has not exited within ``grace_seconds``."""
-    process.terminate()
-    try:
-        process.wait(timeout=grace_seconds)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

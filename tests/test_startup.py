@@ -29,7 +29,7 @@ def occupied():
         yield other.getsockname()[1]
 
 
-def test_a_free_port_is_not_reported(occupied):
+def test_a_free_port_is_not_reported():
     assert taken_port("127.0.0.1", {"PORT": free_port(), "HEALTH_PORT": None}) is None
 
 
