@@ -133,14 +133,15 @@ return [
     | MAX_VARIANTS: renditions asked for in one request. With
     | 'width_calculator' => Imgopt\Laravel\MediaLibrary\ImgoptWidthCalculator::class
     | the service chooses responsive widths from their bytes (widths=auto);
-    | `widths` are its limits: min_width, max_images, bytes_step.
+    | `widths` are its limits: min_width, max_images (sent on every such
+    | request, and counted against max_variants), bytes_step.
     |
     */
 
     'media_library' => [
         'fallback' => env('IMGOPT_MEDIA_LIBRARY_FALLBACK'),
         'max_variants' => (int) env('IMGOPT_MAX_VARIANTS', 16),
-        'widths' => [],
+        'widths' => ['max_images' => 6],
     ],
 
 ];

@@ -4,6 +4,7 @@ namespace Imgopt\Laravel;
 
 use Illuminate\Contracts\Filesystem\Factory as FilesystemFactory;
 use Illuminate\Http\Client\Factory as HttpFactory;
+use Illuminate\Support\Arr;
 use Imgopt\Laravel\Exceptions\ImgoptException;
 use Imgopt\Laravel\Http\Transport;
 use Imgopt\Laravel\Http\Upload;
@@ -35,7 +36,7 @@ class Client
     /** @param  array  $config  config('imgopt'); what it leaves out comes from the package's config file */
     public function __construct(HttpFactory $http, FilesystemFactory $storage, array $config, ?Transport $transport = null)
     {
-        $this->config = array_replace(self::defaults(), $config);
+        $this->config = self::withDefaults($config);
         $this->transport = $transport ?? new Transport($http, $this->config);
         $this->store = new SetStore($this, $storage, $this->config);
     }
@@ -44,6 +45,23 @@ class Client
     public static function defaults(): array
     {
         return require self::CONFIG;
+    }
+
+    /**
+     * An app's config('imgopt') over the package's defaults, key by key at every level: a published config
+     * that leaves out queue.tries still has it. A list (backoff, widths) is the app's own, whole.
+     */
+    public static function withDefaults(array $config, ?array $defaults = null): array
+    {
+        $merged = $defaults ?? self::defaults();
+        foreach ($config as $key => $value) {
+            $default = $merged[$key] ?? null;
+            $merged[$key] = is_array($value) && is_array($default) && Arr::isAssoc($value) && Arr::isAssoc($default)
+                ? self::withDefaults($value, $default)
+                : $value;
+        }
+
+        return $merged;
     }
 
     /**

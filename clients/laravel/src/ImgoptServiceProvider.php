@@ -17,7 +17,10 @@ class ImgoptServiceProvider extends ServiceProvider
 {
     public function register(): void
     {
-        $this->mergeConfigFrom(Client::CONFIG, 'imgopt');
+        // Laravel's mergeConfigFrom merges the top level only: a published config without queue.tries would
+        // lose it. Every default is the package config's, at every level (Client::withDefaults).
+        $config = $this->app['config'];
+        $config->set('imgopt', Client::withDefaults((array) $config->get('imgopt', [])));
 
         $this->app->singleton(Client::class, fn ($app) => new Client(
             $app->make(HttpFactory::class),

@@ -23,6 +23,21 @@ class ClientTest extends TestCase
         $this->http = new Factory();
     }
 
+    public function test_every_default_is_the_config_files_at_every_level_and_a_list_is_the_apps_whole(): void
+    {
+        $config = Client::withDefaults([
+            'queue' => ['tries' => 5],
+            'backoff' => [100],
+            'media_library' => ['widths' => ['min_width' => 200]],
+        ]);
+
+        $this->assertSame(5, $config['queue']['tries']);
+        $this->assertSame(Client::defaults()['queue']['backoff'], $config['queue']['backoff']);
+        $this->assertSame(Client::defaults()['queue']['timeout'], $config['queue']['timeout']);
+        $this->assertSame([100], $config['backoff']);
+        $this->assertSame(['max_images' => 6, 'min_width' => 200], $config['media_library']['widths']);
+    }
+
     public function test_a_503_is_sent_again_and_the_second_answer_is_used(): void
     {
         $this->http->fake([self::URL.'/convert' => $this->http->sequence()

@@ -33,13 +33,13 @@ class GenerateRenditions implements ShouldQueue, ShouldBeUnique
     /** @param  Model  $model  a model that uses HasRenditions */
     public function __construct(public Model $model, public string $attribute, public ?string $set = null)
     {
-        $queue = (array) config('imgopt.queue', []);
-        $this->tries = (int) ($queue['tries'] ?? 3);
-        $this->backoff = $queue['backoff'] ?? [10, 60, 300];
-        $this->timeout = (int) ($queue['timeout'] ?? 120);
+        $queue = config('imgopt.queue');
+        $this->tries = (int) $queue['tries'];
+        $this->backoff = $queue['backoff'];
+        $this->timeout = (int) $queue['timeout'];
         $this->uniqueFor = $this->timeout * max(1, $this->tries);
-        $this->onConnection($queue['connection'] ?? null);
-        $this->onQueue($queue['name'] ?? null);
+        $this->onConnection($queue['connection']);
+        $this->onQueue($queue['name']);
     }
 
     public function uniqueId(): string

@@ -23,10 +23,14 @@ class ImgoptWidthCalculator implements WidthCalculator
     {
     }
 
-    /** The widths=auto limits from config('imgopt.media_library.widths'): min_width, max_images, bytes_step. */
+    /**
+     * The widths=auto limits: min_width, max_images, bytes_step; what this calculator was not given, from
+     * config('imgopt.media_library.widths'). max_images is always sent: it is what a request counts against
+     * the service's MAX_VARIANTS.
+     */
     public function limits(): array
     {
-        return $this->limits;
+        return array_replace((array) config('imgopt.media_library.widths'), $this->limits);
     }
 
     public function calculateWidthsFromFile(string $imagePath): Collection

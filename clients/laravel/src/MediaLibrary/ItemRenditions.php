@@ -24,9 +24,6 @@ class ItemRenditions
     /** What medialibrary makes responsive images at when the conversion sets no quality. */
     public const RESPONSIVE_QUALITY = 90;
 
-    /** The service's widths=auto max_images when none is sent (docs/api.md). */
-    private const AUTO_MAX_IMAGES = 6;
-
     /**
      * @var array<string, array> name => what is asked (request) and where it is filed (hash, key); a widths=auto
      * entry has its responsive base file and quality instead
@@ -206,7 +203,7 @@ class ItemRenditions
         $chunk = [];
         $outputs = 0;
         foreach ($this->wanted as $name => $wanted) {
-            $weight = isset($wanted['base']) ? (int) ($wanted['request']['max_images'] ?? self::AUTO_MAX_IMAGES) : 1;
+            $weight = isset($wanted['base']) ? (int) $wanted['request']['max_images'] : 1;
             if ($chunk !== [] && $outputs + $weight > max(1, $this->maxVariants)) {
                 $chunks[] = $chunk;
                 [$chunk, $outputs] = [[], 0];
