@@ -169,7 +169,9 @@ def slow_clients(server: LiveServer) -> dict:
 # --- overload -----------------------------------------------------------------------------------------------
 
 
-def _closed_loop(server: LiveServer, clients: int, seconds: float, timeout: float, body: bytes) -> dict:
+def _closed_loop(
+    server: LiveServer, clients: int, seconds: float, timeout: float, body: bytes, *, width: int = 1200
+) -> dict:
     outcomes: Counter[str] = Counter()
     latencies: list[float] = []
     lock = threading.Lock()
@@ -180,7 +182,7 @@ def _closed_loop(server: LiveServer, clients: int, seconds: float, timeout: floa
         while time.monotonic() < deadline:
             started = time.monotonic()
             try:
-                response = post(server, "/convert", body, session=session, timeout=timeout, width="1200")
+                response = post(server, "/convert", body, session=session, timeout=timeout, width=str(width))
                 outcome = str(response.status_code)
             except requests.RequestException as error:
                 response, outcome = (
@@ -214,15 +216,26 @@ def _conversions_in_log(server: LiveServer) -> Counter[str]:
     return done
 
 
-def overload(tmp: Path, root: Path, label: str, env: dict[str, str], *, seconds: float, clients: int) -> dict:
-    """Capacity, then the burst, on a fresh 2-worker server from ``root``."""
-    body = twelve_megapixel_jpeg()
+def overload(
+    tmp: Path,
+    root: Path,
+    label: str,
+    env: dict[str, str],
+    *,
+    seconds: float,
+    clients: int,
+    body: bytes | None = None,
+    width: int = 1200,
+) -> dict:
+    """Capacity, then the burst of ``clients`` with a 4 s timeout converting ``body`` (the 12 MP photo) to
+    ``width``, on a fresh 2-worker server from ``root``."""
+    body = body if body is not None else twelve_megapixel_jpeg()
     server = start_gunicorn(tmp / label, root, WEB_CONCURRENCY="2", LOG_LEVEL="info", **env)
     try:
-        post(server, "/convert", body, width="1200")  # warm-up
-        capacity = _closed_loop(server, 2, 15, 60, body)
+        post(server, "/convert", body, width=str(width))  # warm-up
+        capacity = _closed_loop(server, 2, 15, 60, body, width=width)
         before = _conversions_in_log(server)
-        burst = _closed_loop(server, clients, seconds, 4, body)
+        burst = _closed_loop(server, clients, seconds, 4, body, width=width)
         time.sleep(6)  # let the queue empty, so every accepted request is in the log
         after = _conversions_in_log(server)
     finally:

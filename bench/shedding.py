@@ -5,17 +5,22 @@ Each scenario runs on a fresh 2-worker server per side, one side at a time:
 - flood: 32 clients sending 320 px thumbnails of a 12 MP JPEG with no backoff at all (a 503 is sent again
   at once), for 15 s. The trickle: one ordinary request (a 640x480 JPEG to 320 px) every 0.5 s meanwhile,
   its latency to an answer.
-- laravel: 16 callers that behave like imgopt/laravel: a 60 s timeout, 3 attempts, retries after 0.25, 1 and
-  3 s (at least the service's Retry-After) of what a retry can fix (a failed connection, 408, 503), each
-  making the CMS set (320/768/1200/1920 px x WebP + AVIF) of the 12 MP photo with one /variants, for 45 s,
-  twice per side (off, on, on, off), added up.
-- impatient: 80 clients with a 4 s timeout that retry at once (and after Retry-After on a 503), 12 MP JPEG
-  to 1200 px WebP, for 30 s; goodput is answers delivered to a client still waiting (bench/overload.py).
+- laravel: 16 callers that behave like imgopt/laravel: its User-Agent, `Prefer: wait=60` (its 60 s
+  timeout), 3 attempts, retries after 0.25, 1 and 3 s (at least the service's Retry-After) of what a retry
+  can fix (a failed connection, 408, 503), each making the CMS set (320/768/1200/1920 px x WebP + AVIF) of
+  the 12 MP photo with one /variants, for 45 s, twice per side (off, on, on, off), added up.
+- unauthenticated: 8 such callers alone, then beside clients without a token (Guzzle's User-Agent and the
+  package's, no token or a wrong one) that send a small /variants and close at once, over and over; both
+  at the default. What the callers with the token got must not differ.
+- impatient: 80 clients with a 4 s timeout, declaring nothing, that retry at once (and after Retry-After on
+  a 503), the 12 MP JPEG (2.9 MB) to 1200 px WebP, for 30 s; goodput is answers delivered to a client still
+  waiting (bench/overload.py). impatient-thumbnails: the same with a small upload (a 640x480 JPEG) to 320 px.
 
 Capacity is 2 closed-loop clients on the same server. A "reset" is a connection that sent a request and got
 no HTTP answer (reset, broken pipe, or closed without a response).
 
-    .venv/bin/python -m bench.shedding [--only flood laravel impatient] [--json PATH]
+    .venv/bin/python -m bench.shedding [--only flood laravel unauthenticated impatient impatient-thumbnails]
+        [--json PATH]
 """
 
 from __future__ import annotations
@@ -23,11 +28,15 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import re
+import socket
 import tempfile
 import threading
 import time
 from collections import Counter
 from pathlib import Path
+
+import requests
 
 from bench import overload
 from bench.common import results_path, run_concurrently, write_results
@@ -45,10 +54,12 @@ CMS_SET = json.dumps(
         for fmt in ("webp", "avif")
     ]
 )
-# imgopt/laravel's defaults: config('imgopt.timeout'), 'retries' (attempts) and 'backoff' (ms).
+# imgopt/laravel's defaults: config('imgopt.timeout'), 'retries' (attempts) and 'backoff' (ms); and what it
+# says of itself on every request.
 LARAVEL_TIMEOUT = 60
 LARAVEL_ATTEMPTS = 3
 LARAVEL_BACKOFF = (0.25, 1.0, 3.0)
+LARAVEL_HEADERS = {"User-Agent": "imgopt-laravel/bench", "Prefer": f"wait={LARAVEL_TIMEOUT}"}
 
 
 class Answer:
@@ -58,13 +69,20 @@ class Answer:
         self.status, self.retry_after, self.outcome, self.seconds = status, retry_after, outcome, seconds
 
 
-def send(server: LiveServer, path: str, body: tuple[bytes, str], timeout: float) -> Answer:
+def send(
+    server: LiveServer,
+    path: str,
+    body: tuple[bytes, str],
+    timeout: float,
+    headers: dict[str, str] | None = None,
+) -> Answer:
     """POST a prepared multipart body on a fresh connection, classifying how it ended."""
     host, port = server.url.removeprefix("http://").split(":")
     started = time.monotonic()
     connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
     try:
-        connection.request("POST", path, body=body[0], headers={**server.headers(), "Content-Type": body[1]})
+        sent = {**server.headers(), "Content-Type": body[1], **(headers or {})}
+        connection.request("POST", path, body=body[0], headers=sent)
         response = connection.getresponse()
         response.read()
         retry_after = float(response.headers.get("Retry-After") or 0)
@@ -137,7 +155,8 @@ def flood(server: LiveServer, seconds: float = 15, clients: int = 32) -> dict:
 
 
 def laravel(server: LiveServer, seconds: float = 45, callers: int = 16) -> dict:
-    """Callers that retry as imgopt/laravel does, each making CMS sets one after another."""
+    """Callers that say what imgopt/laravel says and retry as it does, each making CMS sets one after
+    another."""
     body = multipart(overload.twelve_megapixel_jpeg(), {"variants": CMS_SET})
     attempts: Counter[str] = Counter()
     sets: Counter[str] = Counter()
@@ -149,7 +168,7 @@ def laravel(server: LiveServer, seconds: float = 45, callers: int = 16) -> dict:
         while time.monotonic() < deadline:
             started = time.monotonic()
             for attempt in range(1, LARAVEL_ATTEMPTS + 1):
-                answer = send(server, "/variants", body, LARAVEL_TIMEOUT)
+                answer = send(server, "/variants", body, LARAVEL_TIMEOUT, LARAVEL_HEADERS)
                 with lock:
                     attempts[answer.outcome] += 1
                 retryable = answer.status in (408, 503) or answer.outcome == "reset"
@@ -197,12 +216,60 @@ def added_up(runs: list[dict]) -> dict:
     return summary
 
 
+def unauthenticated(server: LiveServer, *, beside: bool, seconds: float = 30, callers: int = 8) -> dict:
+    """The Laravel-like callers, alone or beside clients without a valid token that send a small /variants
+    (as the package would, and as Guzzle does by default) and close at once; what the callers got, and the
+    service's counts of both."""
+    body = multipart(images.jpeg((64, 48)), {"variants": '[{"name": "a", "width": 32}]'})
+    stop = threading.Event()
+    host, port = server.url.removeprefix("http://").split(":")
+    sent: Counter[str] = Counter()
+
+    def hostile(user_agent: str, token: str | None) -> None:
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        head = (
+            f"POST /variants HTTP/1.1\r\nHost: x\r\n{auth}User-Agent: {user_agent}\r\n"
+            f"Content-Type: {body[1]}\r\nContent-Length: {len(body[0])}\r\n\r\n"
+        ).encode()
+        while not stop.is_set():
+            with socket.create_connection((host, int(port)), timeout=10) as sock:
+                sock.sendall(head + body[0])
+            sent[user_agent] += 1
+            stop.wait(0.05)
+
+    threads = [
+        threading.Thread(target=hostile, args=(agent, token))
+        for agent in ("GuzzleHttp/7", LARAVEL_HEADERS["User-Agent"])
+        for token in (None, "not-the-token")
+    ]
+    if beside:
+        for thread in threads:
+            thread.start()
+    try:
+        result = laravel(server, seconds, callers)
+    finally:
+        stop.set()
+        for thread in threads if beside else ():
+            thread.join()
+    metrics = requests.get(f"{server.url}/metrics", headers=server.headers(), timeout=10).text
+    result["unauthenticated_sent"] = sum(sent.values())
+    result["answered_401"] = _metric(metrics, r'^imgopt_requests_total\{[^}]*status="401"[^}]*\} (\S+)$')
+    result["refused_caller_gives_up_sooner"] = _metric(
+        metrics, r'^imgopt_refusals_total\{reason="caller_gives_up_sooner"\} (\S+)$'
+    )
+    return result
+
+
+def _metric(text: str, pattern: str) -> float:
+    return sum(float(value) for value in re.findall(pattern, text, re.M))
+
+
 SCENARIOS = {
     "flood": flood,
     "laravel": laravel,
 }
 # Every scenario, in the order they run; "impatient" is bench/overload.py's burst.
-ALL = ("flood", "laravel", "impatient")
+ALL = ("flood", "laravel", "unauthenticated", "impatient", "impatient-thumbnails")
 
 
 def run(tmp: Path, only: list[str], root: Path = ROOT, sides: dict[str, dict[str, str]] = SIDES) -> dict:
@@ -214,12 +281,20 @@ def run(tmp: Path, only: list[str], root: Path = ROOT, sides: dict[str, dict[str
     report: dict = {}
     for name in only:
         report[name] = {}
+        if name == "unauthenticated":
+            report[name] = unauthenticated_side_by_side(tmp, root)
+            continue
         order = list(sides) + list(reversed(sides)) if name == "laravel" else list(sides)
         runs: dict[str, list[dict]] = {side: [] for side in sides}
         for index, side in enumerate(order):
             env = sides[side]
             if name == "impatient":
                 result = overload.overload(tmp, root, f"impatient-{side}", env, seconds=30, clients=80)
+            elif name == "impatient-thumbnails":
+                small = images.jpeg((640, 480))
+                result = overload.overload(
+                    tmp, root, f"thumbs-{side}", env, seconds=30, clients=80, body=small, width=320
+                )
             else:
                 server = start_gunicorn(
                     tmp / f"{name}-{side}-{index}", root, WEB_CONCURRENCY="2", LOG_LEVEL="warning", **env
@@ -234,6 +309,25 @@ def run(tmp: Path, only: list[str], root: Path = ROOT, sides: dict[str, dict[str
             report[name][side] = added_up(results) if len(results) > 1 else results[0]
             shown = {key: value for key, value in report[name][side].items() if key != "set_seconds"}
             print(name, side, json.dumps(shown), flush=True)
+    return report
+
+
+def unauthenticated_side_by_side(tmp: Path, root: Path) -> dict:
+    """The callers with the token alone, then beside clients without one, each on a fresh server at the
+    default, in one run."""
+    report = {}
+    for side in ("alone", "beside"):
+        server = start_gunicorn(
+            tmp / f"unauthenticated-{side}", root, WEB_CONCURRENCY="2", LOG_LEVEL="warning"
+        )
+        try:
+            result = unauthenticated(server, beside=side == "beside")
+            result["server_errors_in_log"] = server.log().count('"level":"error"')
+        finally:
+            stop_gunicorn(server)
+        report[side] = result
+        shown = {key: value for key, value in result.items() if key != "set_seconds"}
+        print("unauthenticated", side, json.dumps(shown), flush=True)
     return report
 
 

@@ -246,9 +246,11 @@ class Settings:
         "MAX_QUEUE_WAIT",
         30.0,
         _number_in(0, 3600),
-        "seconds an image request may wait for a worker (from its last byte's arrival, as the kernel counts "
-        "it) before it gets `503 overloaded`, its `Retry-After` the wait to expect; less for a caller that "
-        "has shown it gives up sooner; `0`: never refuse "
+        "seconds an image request may wait for a worker (from its first byte's arrival, as the kernel "
+        "stamps it) before it gets `503 overloaded`, its `Retry-After` the wait to expect; less for a caller "
+        "that declares a shorter wait (`Prefer: wait=N`, "
+        "[api](api.md#the-token-first-then-how-long-a-caller-waits-prefer-wait)) or has shown it gives up "
+        "sooner; `0`: never refuse "
         "([operations](operations.md#slow-vanished-and-too-many-clients))",
     )
     trim_above_mb: int = _setting(

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from flask import Blueprint, Response, jsonify
 
 from imgopt.http.admission import admit, request_context
-from imgopt.http.auth import require_token
+from imgopt.http.auth import authenticate
 from imgopt.http.forms import parse_options, parse_variants
 from imgopt.http.request_facts import elapsed_ms, request_facts
 from imgopt.http.responses import rendition_set_body
@@ -17,11 +17,12 @@ from imgopt.http.uploads import read_upload
 from imgopt.imaging import pipeline
 
 bp = Blueprint("api", __name__)
+# In this order: nothing is judged, learned or read before the token is known.
+bp.before_request(authenticate)
 bp.before_request(admit)
 
 
 @bp.post("/convert")
-@require_token
 def convert() -> Response:
     """Convert one uploaded image to the requested format and size."""
     state, facts = runtime(), request_facts()
@@ -47,7 +48,6 @@ def convert() -> Response:
 
 
 @bp.post("/variants")
-@require_token
 def variants() -> Response:
     """Make several renditions of one upload, with the source's facts and placeholder, as one JSON body."""
     state, facts = runtime(), request_facts()
@@ -69,7 +69,6 @@ def variants() -> Response:
 
 
 @bp.post("/info")
-@require_token
 def info() -> Response:
     """The upload's facts and placeholder, decoding no more than the placeholder needs."""
     state, facts = runtime(), request_facts()

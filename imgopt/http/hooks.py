@@ -35,9 +35,11 @@ def start_request() -> None:
 def finish_request(response: Response) -> Response:
     """Stamp the request id on the response and write the request's log line and metrics."""
     response.headers["X-Request-Id"] = g.get("request_id", "")
+    facts = request_facts()
+    if facts.declared_wait_s is not None:
+        response.headers["Preference-Applied"] = f"wait={facts.declared_wait_s:g}"
     duration_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)
     route = request.url_rule.rule if request.url_rule else "unmatched"
-    facts = request_facts()
     level = log_level_of(response.status_code, facts.error_code)
     bytes_in = request.content_length or 0
     bytes_out = response.content_length or 0

@@ -13,8 +13,16 @@ CHUNK = 256 * 1024
 DRAIN_SECONDS = 5.0
 
 
-# Set in the environ when the client is stalled (reading the body timed out) or gone: nothing to drain.
-NOTHING_TO_DRAIN = "imgopt.nothing_to_drain"
+# Set in the environ to drain less: (bytes, seconds) at most. (0, 0) when the client is stalled (reading the
+# body timed out) or gone, and nothing is worth draining; less for a caller without a token.
+DRAIN_LIMIT = "imgopt.drain_limit"
+NOTHING = (0, 0.0)
+
+
+def limit_drain(environ: dict[str, Any], max_bytes: int, seconds: float) -> None:
+    """Drain at most ``max_bytes`` of this request's unread body, within ``seconds``: past either, the client
+    may see a reset rather than the answer."""
+    environ[DRAIN_LIMIT] = (max_bytes, seconds)
 
 
 class DrainUnreadBody:
@@ -38,19 +46,19 @@ class DrainUnreadBody:
         return response
 
     def drain(self, environ: dict[str, Any]) -> None:
-        """Consume the rest of wsgi.input, up to the cap."""
+        """Consume the rest of wsgi.input, up to the cap (or the request's own, ``limit_drain``)."""
         try:
             claimed = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return
-        if claimed > self.max_drain_bytes or environ.get(NOTHING_TO_DRAIN):
+        budget, seconds = environ.get(DRAIN_LIMIT, (self.max_drain_bytes, DRAIN_SECONDS))
+        if claimed > budget or not budget:
             return
         stream = environ.get("wsgi.input")
         if stream is None:
             return
-        budget = self.max_drain_bytes
         try:
-            with within(DRAIN_SECONDS):
+            with within(seconds):
                 while budget > 0:
                     chunk = stream.read(min(CHUNK, budget))
                     if not chunk:

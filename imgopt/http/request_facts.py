@@ -16,7 +16,9 @@ class RequestFacts:
     """Facts for the log line of one request; None means "not known for this request" and is not logged."""
 
     token_index: int | None = None
-    # Milliseconds the request waited for a worker (since its last byte arrived), and why it was refused.
+    # The wait its caller declared (Prefer: wait=N), in seconds, when the service honours it.
+    declared_wait_s: float | None = None
+    # Milliseconds the request waited for a worker (since its first byte arrived), and why it was refused.
     queue_wait_ms: int | None = None
     refusal: str | None = None
     source_bytes: int | None = None

@@ -18,7 +18,7 @@ from flask import request
 from werkzeug.http import parse_options_header
 
 from imgopt.errors import BadRequest, PayloadTooLarge, RequestTimeout
-from imgopt.http.middleware import NOTHING_TO_DRAIN
+from imgopt.http.middleware import NOTHING, limit_drain
 from imgopt.http.request_facts import elapsed_ms, request_facts
 from imgopt.http.runtime import runtime
 from imgopt.server.deadlines import within
@@ -61,7 +61,7 @@ def read_upload() -> tuple[bytes | memoryview, dict[str, str]]:
             read_into=request.environ.get(READ_INTO),
         )
     except RequestTimeout:
-        request.environ[NOTHING_TO_DRAIN] = True  # nothing more will come: do not wait to drain it
+        limit_drain(request.environ, *NOTHING)  # nothing more will come: do not wait to drain it
         raise
     upload = parse_multipart(body, boundary)
     del body

@@ -1,15 +1,20 @@
 """What the kernel knows about a connection that the HTTP layer cannot see: whether the client has closed
-its side (its FIN queued behind an unread body), how long ago its last byte arrived (how long the request
-has waited for a worker), and how many connections wait in the listen backlog.
+its side (its FIN queued behind an unread body), when its first byte arrived (how long the request has
+waited for a worker), and how many connections wait in the listen backlog.
 
-All come from Linux's TCP_INFO, read without consuming a byte; elsewhere they answer "still there", None
-and 0.
+The first byte's arrival is the kernel's own receive timestamp (SO_TIMESTAMPNS, switched on at the
+listening socket and inherited by every connection it accepts), read with a peek that consumes nothing. It
+is true for every upload size: a camera photo larger than the socket's receive buffer cannot arrive whole
+until a worker reads it, so the time since its last byte says nothing of its wait, while its first byte
+came when the client sent the request. The rest come from Linux's TCP_INFO; elsewhere they answer "still
+there", None and 0.
 """
 
 from __future__ import annotations
 
 import socket
 import struct
+import time
 
 # Linux tcp_states.h: the peer has sent FIN (CLOSE_WAIT), or the connection is already closed or closing.
 TCP_CLOSE = 7
@@ -45,9 +50,44 @@ def peer_has_closed(sock: socket.socket) -> bool:
     return info[0] in PEER_CLOSED_STATES
 
 
+# Linux's SO_TIMESTAMPNS (socket(7)); its control message carries a struct timespec of CLOCK_REALTIME.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+TIMESPEC = struct.Struct("qq")
+
+
+def stamp_arrivals(listener: socket.socket) -> bool:
+    """Have the kernel timestamp what arrives on the connections ``listener`` accepts; False where it cannot
+    (the waits then fall back to ``waited_seconds``)."""
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+def first_byte_arrival(sock: socket.socket) -> float | None:
+    """When (``time.time()``) the first unread byte of ``sock`` arrived, as the kernel stamped it; the time
+    now when nothing has arrived yet (the connection has not waited); None where the kernel keeps no
+    stamps."""
+    try:
+        _data, ancillary, _flags, _address = sock.recvmsg(
+            1, socket.CMSG_SPACE(TIMESPEC.size), socket.MSG_PEEK | socket.MSG_DONTWAIT
+        )
+    except BlockingIOError:
+        return time.time()
+    except (OSError, AttributeError):
+        return None
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= TIMESPEC.size:
+            seconds, nanoseconds = TIMESPEC.unpack_from(payload)
+            return seconds + nanoseconds / 1e9
+    return None
+
+
 def waited_seconds(sock: socket.socket) -> float | None:
     """Seconds since the client's last byte arrived: for a request taken from the backlog whole, how long it
-    waited for a worker; for an upload still arriving, about nothing. None where the kernel cannot say."""
+    waited for a worker; for an upload still arriving, about nothing (where the first byte's stamp is
+    missing, the fallback). None where the kernel cannot say."""
     info = _tcp_info(sock)
     if info is None or len(info) < LAST_DATA_RECV_OFFSET + 4:
         return None

@@ -3,6 +3,7 @@ puts it there."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,7 +23,7 @@ CLIENT_GONE = "imgopt.client_gone"
 # A callable: how many connections wait in the listen backlog for a worker.
 QUEUED = "imgopt.queued"
 
-# A callable: seconds since the request's last byte arrived (how long it waited for a worker), or None.
+# A callable: seconds since the request's first byte arrived (how long it has waited for a worker), or None.
 WAITED = "imgopt.waited"
 
 # A callable filling a memoryview from a body of known length straight from the socket
@@ -36,10 +37,11 @@ def with_connection_facts(
     heartbeat: Callable[[], None],
     listeners: list[Any],
     send_timeout: float,
+    arrival: Callable[[], float | None] = lambda: None,
 ) -> Callable[..., Iterable[bytes]]:
     """Wrap the WSGI app: each request can beat the worker's heartbeat, ask whether its client has gone, how
-    long it waited and how many connections wait behind it; its response is written within
-    ``send_timeout``."""
+    long it has waited (since ``arrival()``, the connection's first byte, else since its last) and how many
+    connections wait behind it; its response is written within ``send_timeout``."""
 
     def queued() -> int:
         return sum(queued_connections(listener.sock) for listener in listeners if hasattr(listener, "sock"))
@@ -50,7 +52,12 @@ def with_connection_facts(
         environ[QUEUED] = queued
         if sock is not None:
             environ[CLIENT_GONE] = lambda: peer_has_closed(sock)
-            environ[WAITED] = lambda: waited_seconds(sock)
+            arrived = arrival()
+            environ[WAITED] = (
+                (lambda: max(0.0, time.time() - arrived))
+                if arrived is not None
+                else (lambda: waited_seconds(sock))
+            )
             read_into = direct_reader(environ.get("wsgi.input"), sock)
             if read_into is not None:
                 environ[READ_INTO] = read_into

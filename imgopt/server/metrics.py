@@ -78,14 +78,15 @@ class Metrics:
         )
         self.queue_wait = Histogram(
             "imgopt_queue_wait_seconds",
-            "How long image requests waited for a worker: from their last byte's arrival to admission.",
+            "How long image requests waited for a worker: from their first byte's arrival to admission.",
             buckets=QUEUE_WAIT_BUCKETS,
             registry=self.registry,
         )
         self.refusals = Counter(
             "imgopt_refusals",
             "Image requests not made, by reason: waited_too_long (over MAX_QUEUE_WAIT), "
-            "caller_gives_up_sooner (over what its caller waits), client_gone.",
+            "caller_gives_up_sooner (over what its caller has shown it waits), cannot_finish_in_time (its "
+            "declared wait would pass), client_gone.",
             ["reason"],
             registry=self.registry,
         )

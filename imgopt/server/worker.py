@@ -18,6 +18,7 @@ from gunicorn import util
 from gunicorn.workers.sync import SyncWorker
 
 from imgopt.server import deadlines, protocol_errors
+from imgopt.server.connection import first_byte_arrival, stamp_arrivals
 from imgopt.server.environ import DRAINING, with_connection_facts
 from imgopt.server.memory import rss_mib, trim_heap
 
@@ -62,6 +63,8 @@ class DrainingSyncWorker(SyncWorker):
 
     stop_requested_at: float | None = None
     worker_settings: WorkerSettings = WorkerSettings()
+    # When the first byte of the connection in hand arrived (time.time()), as the kernel stamped it.
+    arrival: float | None = None
     # RSS once ready (``record_start``); growth above it is what trimming returns.
     start_rss_mib: float = 0.0
 
@@ -99,6 +102,7 @@ class DrainingSyncWorker(SyncWorker):
 
     def serve(self, listener: Any, client: Any, address: Any) -> None:
         """Answer one accepted connection; its head must arrive within HEADER_READ_TIMEOUT."""
+        self.arrival = first_byte_arrival(client)
         client.setblocking(True)
         client.settimeout(self.worker_settings.client_timeout)
         util.close_on_exec(client)
@@ -140,11 +144,15 @@ class DrainingSyncWorker(SyncWorker):
     def run(self) -> None:
         """Serve as a sync worker; when stopped by SIGTERM, answer what is queued, then exit."""
         deadlines.install()
+        for listener in self.sockets:
+            if hasattr(listener, "sock"):
+                stamp_arrivals(listener.sock)
         self.wsgi = with_connection_facts(
             self.wsgi,
             heartbeat=self.notify,
             listeners=self.sockets,
             send_timeout=self.worker_settings.send_timeout,
+            arrival=lambda: self.arrival,
         )
         super().run()
         if self.stop_requested_at is not None:

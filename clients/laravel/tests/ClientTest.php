@@ -38,6 +38,16 @@ class ClientTest extends TestCase
         $this->assertSame(['max_images' => 6, 'min_width' => 200], $config['media_library']['widths']);
     }
 
+    public function test_every_request_says_who_sends_it_and_how_long_it_waits(): void
+    {
+        $this->http->fake([self::URL.'/convert' => $this->http->response('RIFFxxxxWEBP', 200, $this->imageHeaders())]);
+
+        $this->client(['timeout' => 45])->convert(Upload::fromContents('jpeg bytes'), ['width' => 320]);
+
+        $this->http->assertSent(fn (Request $request) => str_starts_with($request->header('User-Agent')[0] ?? '', 'imgopt-laravel/')
+            && $request->header('Prefer') === ['wait=45']);
+    }
+
     public function test_a_503_is_sent_again_and_the_second_answer_is_used(): void
     {
         $this->http->fake([self::URL.'/convert' => $this->http->sequence()

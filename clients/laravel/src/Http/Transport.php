@@ -2,6 +2,7 @@
 
 namespace Imgopt\Laravel\Http;
 
+use Composer\InstalledVersions;
 use Illuminate\Http\Client\ConnectionException;
 use Illuminate\Http\Client\Factory as HttpFactory;
 use Illuminate\Http\Client\PendingRequest;
@@ -15,6 +16,10 @@ use Throwable;
  * where sending again can help. A connection that failed, a 408 or a 503 is sent again after the configured
  * backoff (or the service's Retry-After, when longer); anything else is final. Our own timeout is final too:
  * the service dropped the work when we left, and the queue retries the job later.
+ *
+ * Every request says who sends it (User-Agent: imgopt-laravel/VERSION) and how long it waits (RFC 7240's
+ * Prefer: wait=N, the timeout): the service then never starts what it could not finish in that time, and
+ * never refuses what it could, whatever other callers on the same token wait (docs/api.md).
  */
 class Transport
 {
@@ -114,10 +119,27 @@ class Transport
         return 'laravel-'.bin2hex(random_bytes(8));
     }
 
+    /** What every request says of itself: the package, and the wait its timeout allows. */
+    public function identity(): array
+    {
+        return ['User-Agent' => 'imgopt-laravel/'.self::version(), 'Prefer' => 'wait='.(int) $this->config['timeout']];
+    }
+
+    /** The installed package's version, as Composer recorded it ("dev" outside a Composer install). */
+    public static function version(): string
+    {
+        if (class_exists(InstalledVersions::class) && InstalledVersions::isInstalled('imgopt/laravel')) {
+            return (string) InstalledVersions::getPrettyVersion('imgopt/laravel');
+        }
+
+        return 'dev';
+    }
+
     private function withTimeouts(PendingRequest $request): PendingRequest
     {
         return $request->timeout((int) $this->config['timeout'])
-            ->withOptions(['connect_timeout' => (int) $this->config['connect_timeout']]);
+            ->withOptions(['connect_timeout' => (int) $this->config['connect_timeout']])
+            ->withHeaders($this->identity());
     }
 
     private function prepare(PendingRequest $request, Upload $upload, string $requestId): PendingRequest
