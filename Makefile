@@ -65,10 +65,12 @@ avif-table: $(DEV_INSTALLED)
 stress: $(DEV_INSTALLED)
 	$(BIN)/python -m bench.stress
 
-## docs: regenerate docs/configuration.md from the settings declared in imgopt/config.py
+## docs: regenerate docs/configuration.md from imgopt/config.py, and the operations' table and x-operations
+## of docs/api.md and docs/openapi.yaml from imgopt/imaging/operations/
 docs: $(INSTALLED)
 	$(BIN)/python -c 'import sys; from imgopt.config import configuration_reference as doc; sys.stdout.write(doc())' \
 		> docs/configuration.md
+	$(BIN)/python -m imgopt.imaging.operations.reference docs/api.md docs/openapi.yaml
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

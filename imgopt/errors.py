@@ -40,6 +40,25 @@ OPTION_FIELDS = (
     "max_width",
     "max_images",
     "bytes_step",
+    "operations",
+)
+
+# Every operation (imgopt/imaging/operations/), each with its invalid_<operation> code: a bad value names the
+# operation at fault. tests/test_operations.py checks this list against the operations declared.
+OPERATION_NAMES = (
+    "sharpen",
+    "blur",
+    "greyscale",
+    "sepia",
+    "brightness",
+    "contrast",
+    "gamma",
+    "colorize",
+    "pixelate",
+    "flip",
+    "orientation",
+    "border",
+    "watermark",
 )
 
 
@@ -53,6 +72,10 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "missing_file": ErrorCode(400, "no 'file' part, or 'file' sent as a text field"),
     "empty_file": ErrorCode(400, "the 'file' part has no bytes"),
     **{f"invalid_{field}": _invalid(field) for field in OPTION_FIELDS},
+    **{
+        f"invalid_{name}": ErrorCode(400, f"the {name} operation's arguments are outside their allowed set")
+        for name in OPERATION_NAMES
+    },
     "malformed_request": ErrorCode(400, "HTTP framing that cannot be parsed: request line, headers, chunks"),
     "invalid_variants": ErrorCode(400, "the variants field is missing or malformed"),
     "too_many_variants": ErrorCode(400, "variants lists more renditions than MAX_VARIANTS"),

@@ -42,6 +42,7 @@ def test_the_docs_have_curl_examples():
 @pytest.mark.parametrize(("doc", "command"), EXAMPLES, ids=[f"{d}:{i}" for i, (d, _c) in enumerate(EXAMPLES)])
 def test_curl_examples_work_as_written(live_server, tmp_path, doc, command):
     (tmp_path / "photo.jpg").write_bytes(images.jpeg((1600, 1200)))
+    (tmp_path / "logo.png").write_bytes(images.png((200, 80), "RGBA"))
     runnable = command.replace("http://localhost:3000", live_server.url)
     completed = subprocess.run(
         ["bash", "-c", runnable],

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from imgopt.errors import ERROR_CODES, HTTP_STATUS_CODES, ImgoptError, InvalidOption
+from imgopt.errors import ERROR_CODES, HTTP_STATUS_CODES, OPERATION_NAMES, ImgoptError, InvalidOption
 from imgopt.imaging.options import OPTION_FIELDS
 from imgopt.server.protocol_errors import PROTOCOL_ERRORS
 
@@ -20,9 +20,11 @@ SOURCES = sorted((ROOT / "imgopt").rglob("*.py"))
 
 def codes_in_source() -> set[str]:
     """Codes the service can produce: ``code=...`` arguments, ``code = ...`` class attributes, the HTTP map,
-    the literal codes the error handlers answer with, ``invalid_<field>`` for every option field, and the
-    codes the worker answers gunicorn's parse errors with."""
+    the literal codes the error handlers answer with, ``invalid_<field>`` for every option field and
+    ``invalid_<operation>`` for every operation, and the codes the worker answers gunicorn's parse errors
+    with."""
     found = {f"invalid_{field}" for field in OPTION_FIELDS} | set(HTTP_STATUS_CODES.values())
+    found |= {f"invalid_{name}" for name in OPERATION_NAMES}  # InvalidOption(operation name)
     found |= {code for _kind, code in PROTOCOL_ERRORS}
     for path in SOURCES:
         tree = ast.parse(path.read_text())

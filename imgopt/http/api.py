@@ -26,8 +26,8 @@ bp.before_request(admit)
 def convert() -> Response:
     """Convert one uploaded image to the requested format and size."""
     state, facts = runtime(), request_facts()
-    data, fields = read_upload()
-    options = parse_options(fields, max_dimension=state.settings.max_dimension)
+    data, fields, parts = read_upload()
+    options = parse_options(fields, max_dimension=state.settings.max_dimension, parts=parts)
     facts.output_format = options.format
     started = time.perf_counter()
     with state.cores.busy():
@@ -51,9 +51,12 @@ def convert() -> Response:
 def variants() -> Response:
     """Make several renditions of one upload, with the source's facts and placeholder, as one JSON body."""
     state, facts = runtime(), request_facts()
-    data, fields = read_upload()
+    data, fields, parts = read_upload()
     requests = parse_variants(
-        fields, max_variants=state.settings.max_variants, max_dimension=state.settings.max_dimension
+        fields,
+        max_variants=state.settings.max_variants,
+        max_dimension=state.settings.max_dimension,
+        parts=parts,
     )
     facts.variants = len(requests)
     started = time.perf_counter()
@@ -72,7 +75,7 @@ def variants() -> Response:
 def info() -> Response:
     """The upload's facts and placeholder, decoding no more than the placeholder needs."""
     state, facts = runtime(), request_facts()
-    data, _fields = read_upload()
+    data, _fields, _parts = read_upload()
     started = time.perf_counter()
     with state.cores.busy():
         result = pipeline.describe(data, state.pipeline, request_context())

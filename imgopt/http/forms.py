@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from imgopt.errors import BadRequest, InvalidOption, InvalidVariants
+from imgopt.imaging import operations
 from imgopt.imaging.options import (
     FITS,
     GRAVITIES,
@@ -39,13 +40,18 @@ NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def parse_variants(
-    form: Mapping[str, str], *, max_variants: int, max_dimension: int
+    form: Mapping[str, str],
+    *,
+    max_variants: int,
+    max_dimension: int,
+    parts: Mapping[str, bytes | memoryview] | None = None,
 ) -> list[tuple[str, ConvertOptions]]:
-    """(name, options) for every rendition, in request order; the other form fields are defaults."""
+    """(name, options) for every rendition, in request order; the other form fields are defaults. ``parts``
+    are the request's other file parts (the watermark an operation takes)."""
     items = _items(form.get("variants"), max_variants)
     defaults = {name: value for name, value in form.items() if name in OPTION_FIELDS}
     # Bad defaults are reported once, as /convert would report them.
-    parse_options(defaults, max_dimension=max_dimension, variants=True)
+    parse_options(defaults, max_dimension=max_dimension, variants=True, parts=parts)
     names: set[str] = set()
     parsed = []
     for position, item in enumerate(items):
@@ -55,7 +61,7 @@ def parse_variants(
             if key != "name" and value is not None:
                 fields[key] = _as_text(name, key, value)
         try:
-            options = parse_options(fields, max_dimension=max_dimension, variants=True)
+            options = parse_options(fields, max_dimension=max_dimension, variants=True, parts=parts)
         except InvalidOption as error:
             msg = f"variant {name!r}: {error.message}"
             raise InvalidOption(error.field, msg) from None
@@ -320,10 +326,17 @@ def _auto_widths(form: Mapping[str, str], *, max_dimension: int, variants: bool)
     return spec
 
 
-def parse_options(form: Mapping[str, str], *, max_dimension: int, variants: bool = False) -> ConvertOptions:
+def parse_options(
+    form: Mapping[str, str],
+    *,
+    max_dimension: int,
+    variants: bool = False,
+    parts: Mapping[str, bytes | memoryview] | None = None,
+) -> ConvertOptions:
     """Turn form fields into ConvertOptions; unknown fields are ignored. Validation raises InvalidOption
-    (code ``invalid_<field>``) with a message naming the field and its allowed values. ``variants``: the
-    fields of a /variants rendition, which may ask for widths=auto."""
+    (code ``invalid_<field>``, or ``invalid_<operation>``) with a message naming the field and its allowed
+    values. ``variants``: the fields of a /variants rendition, which may ask for widths=auto. ``parts``: the
+    request's other file parts, which an operation may take (the watermark)."""
     quality = _quality(form)
     output_format = _choice(form, "format", OUTPUT_FORMATS, "webp")
     lossless = _boolean(form, "lossless", False)
@@ -351,4 +364,5 @@ def parse_options(form: Mapping[str, str], *, max_dimension: int, variants: bool
         focus=_focus(form),
         background=_background(form),
         widths=_auto_widths(form, max_dimension=max_dimension, variants=variants),
+        operations=operations.parse(_field(form, "operations") or "", parts),
     )

@@ -46,9 +46,9 @@ class Upload:
     files: dict[str, memoryview] = field(default_factory=dict)
 
 
-def read_upload() -> tuple[bytes | memoryview, dict[str, str]]:
-    """The request's multipart ``file`` part and its text fields; 400 when either is missing. The time it
-    took and the file's size go into the request's facts."""
+def read_upload() -> tuple[bytes | memoryview, dict[str, str], dict[str, memoryview]]:
+    """The request's multipart ``file`` part, its text fields and its other file parts (a watermark); 400
+    when the file is missing. The time it took and the file's size go into the request's facts."""
     started = time.perf_counter()
     boundary = boundary_of(request.headers.get("Content-Type", ""))
     settings = runtime().settings
@@ -83,7 +83,8 @@ def read_upload() -> tuple[bytes | memoryview, dict[str, str]]:
     heartbeat = request.environ.get(HEARTBEAT)
     if heartbeat is not None:  # the upload is in: the conversion gets its whole share of TIMEOUT
         heartbeat()
-    return data, upload.fields
+    others = {name: part for name, part in upload.files.items() if name != "file"}
+    return data, upload.fields, others
 
 
 def read_body(

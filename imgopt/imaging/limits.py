@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from imgopt.errors import ImageTooLarge, UnprocessableImage
+from imgopt.imaging import operations
 from imgopt.imaging.geometry import Geometry
 from imgopt.imaging.options import AUTO_FORMATS, ConvertOptions
 from imgopt.imaging.quality.search import MAX_PROBES, MAX_RAISES
@@ -62,6 +63,11 @@ def uses_lent_threads(options: ConvertOptions) -> bool:
     """Whether a rendition alone in its set can use threads lent to it: a threaded encoder's, or
     quality=auto's search (a probe encoded ahead, the scoring shared, format=auto's two searches at once)."""
     return options.format in THREADED_ENCODERS or options.auto_quality
+
+
+# Passes of an operation (a 3x3 convolution with GD's arithmetic, imgopt/imaging/operations/gd.py) over a
+# frame, in megapixels per second on one busy core; rounded down from bench/operations.py.
+PASS_MEGAPIXELS_PER_SECOND = 20.0
 
 
 # Encoder throughput in megapixels per second on one core of our 2-core machine with the other core busy,
@@ -172,7 +178,7 @@ def estimate_encode_seconds(
     """
     frame_megapixels = plan.canvas[0] * plan.canvas[1] / 1e6
     encodes = frames + (AUTO_QUALITY_ENCODES if options.auto_quality else 0)
-    seconds = 0.0
+    seconds = frame_megapixels * frames * operations.passes(options.operations) / PASS_MEGAPIXELS_PER_SECOND
     for fmt in output_formats_that_fit(plan.canvas, options.format):
         if fmt == "avif":
             rate = avif_megapixels_per_second(settings.avif_codec, settings.avif_speed)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 # The fields that shape an output, declared with their error codes (imgopt/errors.py).
 from imgopt.errors import OPTION_FIELDS  # noqa: F401  (re-exported: callers read it from here)
+from imgopt.imaging.operations.spec import Operation
 
 OUTPUT_FORMATS = ("webp", "avif", "jpeg", "png", "auto")
 # Formats quality=auto can search, and the ones format=auto chooses between.
@@ -68,6 +69,8 @@ class ConvertOptions:
     background: tuple[int, int, int] | None = None
     # /variants only: this rendition stands for several, at widths the service chooses.
     widths: AutoWidths | None = None
+    # Pixel operations after the geometry, in order (imgopt/imaging/operations/).
+    operations: tuple[Operation, ...] = ()
 
 
 def with_default_quality(options: ConvertOptions, default_quality: int) -> ConvertOptions:

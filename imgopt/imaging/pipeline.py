@@ -75,14 +75,14 @@ def render_set(
     animated = describe or any(options.animated for _name, options in requests)
     with open_image(data) as header:
         source = survey(header, data, animated=animated, settings=settings, notes=context.notes)
-        plan = SetPlan.of(requests, source)
+        plan = SetPlan.of(requests, source, settings, context.notes)
         check_source_size(header.size, plan.most_frames, settings)
         for item in plan.wanted:
-            check_output_size(item.plan, item.options)
+            check_output_size(item.output, item.options)
         groups = group_by_decode(header, data, source, plan.wanted, placeholder=describe)
         maker = SetMaker(data, plan, settings, context, groups)
         try:
-            outputs = [(item.plan, item.frame_count, item.options) for item in plan.budgeted]
+            outputs = [(item.output, item.frame_count, item.options) for item in plan.budgeted]
             kept = {id(group): group.size for groups_kept in maker.kept.values() for group in groups_kept}
             threads = check_set_budgets(
                 source.format,

@@ -44,7 +44,7 @@ from imgopt.imaging.parallel import TaskRunner
 from imgopt.imaging.set_plan import AutoRendition, SetPlan, Wanted
 from imgopt.imaging.settings import PipelineSettings
 from imgopt.imaging.source import apply_draft, decode_frames, loop_count, oriented_size
-from imgopt.imaging.steps import FrameJob, Phase, run_steps
+from imgopt.imaging.steps import FrameJob, Phase, output_key, run_steps
 
 # Decodes go before any resize or encode when threads are lent: they are short and every rendition waits for
 # one (the placeholder's 1/8 decode, left to the end, made the set's last task).
@@ -52,7 +52,7 @@ DECODE_FIRST = float("inf")
 
 # The phases of one geometry's frame made from a decode, and of one output of it.
 FROM_THE_RESIZE = (Phase.RESIZE, Phase.GEOMETRY)
-PER_OUTPUT = (Phase.OUTPUT,)
+PER_OUTPUT = (Phase.CANVAS, Phase.OPERATIONS, Phase.OUTPUT)
 
 
 @dataclass
@@ -186,11 +186,8 @@ class SetMaker:
 
     def _make_still(self, resize: SharedResize, item: Wanted) -> None:
         """An encode's task: the geometry's shared frame, through the per-output steps, encoded."""
-        shared = resize.image
-        assert shared is not None
-        frame, _job = run_steps(shared, resize.job.for_output(item.options, resize.decoded.image), PER_OUTPUT)
-        last = resize.done()
-        if frame is shared and not last and self.parallel:
+        frame, shared = resize.finish(item)
+        if shared and self.parallel:
             # Pillow's save writes its options onto the image object: two encoders saving one object at once
             # would read each other's (an AVIF made with the WebP's quality). Each gets an object of its own.
             frame = frame.copy()
@@ -243,6 +240,7 @@ class SetMaker:
             opened.info.get("icc_profile"),
             self.settings.cmyk_profile,
             self.context.notes,
+            assets=self.plan.assets,
         )
 
     def _describe(self, base: Image.Image, profile: bytes | None) -> None:
@@ -409,6 +407,8 @@ class SharedResize:
     image: Image.Image | None = None
     raw: Image.Image | None = None
     used: int = 0
+    # Frames after CANVAS and OPERATIONS, by output key, with the outputs still to take each.
+    finished: dict[tuple, list] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def make(self) -> None:
@@ -433,11 +433,27 @@ class SharedResize:
                 self.raw = None
         return made
 
-    def done(self) -> bool:
-        """One of its renditions has its frame: the last lets the frame go (and is told it was last)."""
+    def finish(self, item: Wanted) -> tuple[Image.Image, bool]:
+        """The frame ``item`` is encoded from: the geometry's, through CANVAS and OPERATIONS (made once for
+        the outputs with its key) and OUTPUT; and whether another output still uses that very object. The
+        last output lets the geometry's frame go."""
+        job = self.job.for_output(item.options, self.decoded.image)
+        key = output_key(item.options)
         with self.lock:
+            geometry_frame = self.image
+            assert geometry_frame is not None
+            if key not in self.finished:
+                made, _job = run_steps(geometry_frame, job, (Phase.CANVAS, Phase.OPERATIONS))
+                takers = sum(1 for other in self.items if output_key(other.options) == key)
+                self.finished[key] = [made, takers]
+            entry = self.finished[key]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self.finished[key]
             self.used += 1
             if self.used == len(self.items):
                 self.image = None
-                return True
-            return False
+            frame = entry[0]
+            shared = entry[1] > 0 or (frame is geometry_frame and self.image is not None)
+        frame, _job = run_steps(frame, job, (Phase.OUTPUT,))
+        return frame, shared

@@ -7,13 +7,20 @@ ends, made with the rest of the set; the widths between them are planned once th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
+
+from PIL import Image
 
 from imgopt.errors import InvalidOption
-from imgopt.imaging import geometry, widths
+from imgopt.imaging import geometry, operations, widths
 from imgopt.imaging.geometry import Geometry
+from imgopt.imaging.operations import Assets
 from imgopt.imaging.options import ConvertOptions
+from imgopt.imaging.other_images import decode_other
 from imgopt.imaging.outputs import Rendition
+from imgopt.imaging.settings import PipelineSettings
 from imgopt.imaging.source import Survey
 
 # Output formats that hold one frame: an animated source gives them its first.
@@ -29,10 +36,17 @@ class Wanted:
     options: ConvertOptions
     plan: Geometry
     frame_count: int
+    # The output's size: the plan's canvas, as the operations leave it (a border that expands it).
+    output_size: tuple[int, int] = (0, 0)
 
     @property
     def canvas_pixels(self) -> int:
         return self.plan.canvas[0] * self.plan.canvas[1]
+
+    @property
+    def output(self) -> Geometry:
+        """The plan as the budgets and the format's limits see it: with the output's own size."""
+        return replace(self.plan, canvas=self.output_size)
 
 
 @dataclass
@@ -69,10 +83,21 @@ class SetPlan:
     order: list[str | AutoRendition]
     # Everything the budgets count: ``wanted`` and the most each auto rendition could add.
     budgeted: list[Wanted]
+    # What the operations need besides the frame (a decoded watermark), made once for the set.
+    assets: Assets = field(default_factory=dict)
+    decode: Callable[[bytes, str], Image.Image] | None = None
 
     @classmethod
-    def of(cls, requests: list[tuple[str, ConvertOptions]], source: Survey) -> SetPlan:
-        plan = cls(source, [], [], [], [])
+    def of(
+        cls,
+        requests: list[tuple[str, ConvertOptions]],
+        source: Survey,
+        settings: PipelineSettings,
+        notes: list[str],
+    ) -> SetPlan:
+        """Plan every rendition; the operations' other images (a watermark) are decoded here, once, with the
+        upload's checks, before any pixel of the upload is."""
+        plan = cls(source, [], [], [], [], decode=partial(decode_other, settings=settings, notes=notes))
         for name, options in requests:
             if options.widths is None:
                 plan.order.append(name)
@@ -107,7 +132,14 @@ class SetPlan:
             msg = f"variant {name!r}: {error.message}"
             raise InvalidOption(error.field, msg) from None
         frames = self.source.frames if options.animated and options.format not in STILL_FORMATS else 1
-        return Wanted(len(self.wanted) if index is None else index, name, options, shape, frames)
+        try:
+            output_size = operations.final_size(shape.canvas, options.operations)
+        except InvalidOption as error:
+            if not name:
+                raise
+            raise InvalidOption(error.field, f"variant {name!r}: {error.message}") from None
+        operations.prepare(options.operations, self.assets, self.decode)
+        return Wanted(len(self.wanted) if index is None else index, name, options, shape, frames, output_size)
 
     @property
     def most_frames(self) -> int:

@@ -8,7 +8,11 @@ Each step belongs to a phase, and the phases follow one another in ``FRAME_STEPS
 - ``RESIZE``: the resize to the geometry. A smaller rendition may start from a larger one's frame after
   this phase (imgopt/imaging/intermediates.py) and run it again with another grid;
 - ``GEOMETRY``: the rest that depends only on the geometry (sRGB), shared by the outputs of that size;
-- ``OUTPUT``: per output (background, padding, a frame of its own).
+- ``CANVAS``: the output's canvas: flattened onto its background, padded to its box (what the operations
+  see, as spatie/image's do after a Fit::Fill);
+- ``OPERATIONS``: the caller's operations, in order (imgopt/imaging/operations/); outputs with the same
+  canvas and operations share these two phases' result;
+- ``OUTPUT``: per output (a frame of its own).
 
 A still runs the phases at the places it shares them (one decode, one resize per geometry, the outputs), a
 chained rendition from ``RESIZE`` on its parent's resize, an animation frame all of them in turn; all of them
@@ -18,14 +22,15 @@ through ``run_steps``. A new step is one function here and one line in ``FRAME_S
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
 from PIL import Image
 
-from imgopt.imaging import geometry, smart_crop
+from imgopt.imaging import geometry, operations, smart_crop
 from imgopt.imaging.colour import normalise_mode, to_srgb
 from imgopt.imaging.geometry import Geometry, Grid
+from imgopt.imaging.operations import Assets
 from imgopt.imaging.options import ConvertOptions
 
 TRANSPOSE_FOR_ORIENTATION = {
@@ -54,7 +59,9 @@ class Phase(IntEnum):
     FRAMING = 2
     RESIZE = 3
     GEOMETRY = 4
-    OUTPUT = 5
+    CANVAS = 5
+    OPERATIONS = 6
+    OUTPUT = 7
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,8 @@ class FrameJob:
     # share.
     options: ConvertOptions | None = None
     decoded: Image.Image | None = None
+    # What the set's operations need besides the frame (a decoded watermark), made once for the set.
+    assets: Assets = field(default_factory=dict)
 
     @property
     def output_format(self) -> str:
@@ -195,7 +204,7 @@ def convert_to_srgb(image: Image.Image, job: FrameJob) -> Image.Image:
 
 
 def flatten_onto_background(image: Image.Image, job: FrameJob) -> Image.Image:
-    """OUTPUT: with a background colour, transparency composited onto it (and none left)."""
+    """CANVAS: with a background colour, transparency composited onto it (and none left)."""
     background = job.options.background if job.options is not None else None
     if background is None or image.mode != "RGBA":
         return image
@@ -205,10 +214,17 @@ def flatten_onto_background(image: Image.Image, job: FrameJob) -> Image.Image:
 
 
 def pad_to_canvas(image: Image.Image, job: FrameJob) -> Image.Image:
-    """OUTPUT: the output's exact canvas (fit=contain), in the background colour, else transparent (white
+    """CANVAS: the output's exact canvas (fit=contain), in the background colour, else transparent (white
     behind JPEG)."""
     background = job.options.background if job.options is not None else None
     return pad(image, job.geometry, job.output_format, background)
+
+
+def apply_operations(image: Image.Image, job: FrameJob) -> Image.Image:
+    """OPERATIONS: the caller's operations, in the order it listed them."""
+    if job.options is None or not job.options.operations:
+        return image
+    return operations.apply(image, job.options.operations, job.assets)
 
 
 def detach(image: Image.Image, job: FrameJob) -> Image.Image:
@@ -226,10 +242,18 @@ FRAME_STEPS: tuple[FrameStep, ...] = (
     FrameStep(place_smart_window, Phase.FRAMING, plans=True),
     FrameStep(resize_to_plan, Phase.RESIZE),
     FrameStep(convert_to_srgb, Phase.GEOMETRY),
-    FrameStep(flatten_onto_background, Phase.OUTPUT),
-    FrameStep(pad_to_canvas, Phase.OUTPUT),
+    FrameStep(flatten_onto_background, Phase.CANVAS),
+    FrameStep(pad_to_canvas, Phase.CANVAS),
+    FrameStep(apply_operations, Phase.OPERATIONS),
     FrameStep(detach, Phase.OUTPUT),
 )
+
+
+def output_key(options: ConvertOptions) -> tuple:
+    """Outputs of one geometry with the same key share their frame after CANVAS and OPERATIONS: the same
+    background (white padding behind a JPEG's) and the same operations."""
+    white = options.format == "jpeg" and options.background is None
+    return options.background, white, options.operations
 
 
 def run_steps(
