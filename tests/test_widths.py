@@ -179,10 +179,11 @@ def test_a_widths_auto_set_decodes_a_png_once_and_makes_what_a_fixed_set_at_its_
     assert [(r.name, r.data) for r in auto.renditions] == [(r.name, r.data) for r in fixed.renditions]
 
 
-def test_a_jpeg_decodes_each_scale_once_for_the_ends_and_the_widths_between():
-    auto = render_set(images.photo((4000, 3000)), [("img", ConvertOptions(widths=AutoWidths()))], SETTINGS)
+def test_a_jpeg_decodes_each_scale_once_for_the_ends_and_the_widths_between_of_every_auto_rendition():
+    requests = [(fmt, ConvertOptions(format=fmt, widths=AutoWidths())) for fmt in ("webp", "avif")]
+    auto = render_set(images.photo((4000, 3000)), requests, SETTINGS)
     assert len(auto.decoded_sizes) == len(set(auto.decoded_sizes))
-    assert len(auto.renditions) == AutoWidths().max_images
+    assert len(auto.renditions) == 2 * AutoWidths().max_images
 
 
 def test_one_budget_counts_the_most_widths_auto_could_make_before_anything_is_decoded():

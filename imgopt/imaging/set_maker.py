@@ -78,8 +78,12 @@ class SetMaker:
     decoded: dict[int, Decoded] = field(default_factory=dict)
     # The still decodes each widths=auto rendition keeps, by its name.
     kept: dict[str, list[DecodeGroup]] = field(default_factory=dict)
+    # widths=auto renditions still to choose their widths, and the widths chosen at sizes none kept.
+    autos_left: int = 0
+    unheld: list[Wanted] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.autos_left = len(self.plan.autos)
         for auto in self.plan.autos:
             self.kept[auto.name] = self._to_keep_for(auto)
             for group in self.kept[auto.name]:
@@ -287,25 +291,41 @@ class SetMaker:
             )
         held = self.kept[auto.name]
         kept: dict[DecodeGroup, list[Wanted]] = {group: [] for group in held}
-        fresh: dict[tuple[int, int], DecodeGroup] = {}
         for item in between:
             size, opened = decode_size(item.plan.scaled_source, self.plan.source, self.data)
+            if opened is not None:
+                opened.close()
             group = next((group for group in held if group.size == size), None)
             if group is not None:
                 kept[group].append(item)
-            elif size in fresh:
+            else:
+                with self.lock:
+                    self.unheld.append(item)
+        for group, items in kept.items():
+            self._release_hold(group, items)
+        with self.lock:
+            self.autos_left -= 1
+            if self.autos_left:
+                return  # the last auto rendition to choose decodes what none kept, for all of them at once
+            unheld, self.unheld = self.unheld, []
+        self._decode_unheld(unheld)
+
+    def _decode_unheld(self, items: list[Wanted]) -> None:
+        """Widths at decode sizes no kept decode has: one decode of their own per size, shared by every
+        widths=auto rendition (as a second pass of the set would group them)."""
+        fresh: dict[tuple[int, int], DecodeGroup] = {}
+        for item in items:
+            size, opened = decode_size(item.plan.scaled_source, self.plan.source, self.data)
+            if size in fresh:
                 fresh[size].wanted.append(item)
+                if opened is not None:
+                    opened.close()
             else:
                 fresh[size] = DecodeGroup(item.plan.scaled_source, size, [item], opened=opened)
-                opened = None
-            if opened is not None:
-                opened.close()
         for group in fresh.values():
             with self.lock:
                 self.groups.append(group)
             self.runner.submit(partial(self._decode, group), DECODE_FIRST)
-        for group, items in kept.items():
-            self._release_hold(group, items)
 
     def _release_hold(self, group: DecodeGroup, items: list[Wanted]) -> None:
         """A widths=auto rendition is done with a kept decode: its widths from it are made, then the hold
