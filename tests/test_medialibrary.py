@@ -258,11 +258,13 @@ def test_a_heic_upload_gets_its_conversions(app, tmp_path):
 def test_what_imgopt_cannot_make_fails_naming_it_unless_a_fallback_makes_it(app, photo, tmp_path):
     code = (
         "(function () { try { Spatie\\Image\\Image::useImageDriver(config('media-library.image_driver'))"
-        f"->loadFile('{photo}')->width(300)->sepia()->save('{tmp_path}/sepia.jpg'); return 'saved'; }}"
+        f"->loadFile('{photo}')->width(300)->watermark('{photo}', width: 50)->save('{tmp_path}/marked.jpg');"
+        " return 'saved'; }"
         " catch (Throwable $e) { return get_class($e).': '.$e->getMessage(); } })()"
     )
     failed = app.json(code)
-    assert failed.startswith("Imgopt\\Laravel\\Exceptions\\UnsupportedManipulation: imgopt cannot make sepia")
+    unsupported = "Imgopt\\Laravel\\Exceptions\\UnsupportedManipulation"
+    assert failed.startswith(f"{unsupported}: imgopt cannot make watermark")
     assert app.json(code, env={"IMGOPT_MEDIA_LIBRARY_FALLBACK": "gd"}) == "saved"
-    with Image.open(tmp_path / "sepia.jpg") as image:
+    with Image.open(tmp_path / "marked.jpg") as image:
         assert image.size == (300, 225)

@@ -56,6 +56,11 @@ class ConversionPlanTest extends TestCase
             'a resize after a crop scales the crop' => [[['manualCrop', 1000, 1000, 200, 100], ['width', 300]], [300, 300], $still + ['crop' => [200, 100, 1000, 1000], 'width' => 300, 'height' => 300, 'fit' => 'fill']],
             'background flattens' => [[['background', 'FF0000'], ['width', 800]], [800, 600], $still + ['width' => 800, 'height' => 600, 'fit' => 'fill', 'background' => '#ff0000']],
             'orientation from EXIF is what imgopt does anyway' => [[['orientation', null], ['orientation', 0]], [3264, 2448], $still],
+            'the media library docs\' first example' => [[['width', 368], ['height', 232], ['sharpen', 10]], [309, 232], $still + ['width' => 309, 'height' => 232, 'fit' => 'fill', 'operations' => 'sharpen(10)']],
+            'pixel operations in the order given' => [[['width', 800], ['greyscale'], ['blur', 2], ['brightness', -10], ['contrast', 5.5], ['gamma', 1.2], ['colorize', 10, 0, -10], ['pixelate'], ['sepia']], [800, 600], $still + ['width' => 800, 'height' => 600, 'fit' => 'fill', 'operations' => 'greyscale:blur(2):brightness(-10):contrast(5.5):gamma(1.2):colorize(10, 0, -10):pixelate(50):sepia']],
+            'Lunar\'s border at width 0' => [[['border', 0, 'overlay', '#FFF'], ['background', '#FFF']], [3264, 2448], $still + ['background' => '#fff', 'operations' => 'border(0, overlay, #fff)']],
+            'an expanding border makes the output larger' => [[['width', 800], ['border', 10, 'expand', '000000']], [820, 620], $still + ['width' => 800, 'height' => 600, 'fit' => 'fill', 'operations' => 'border(10, expand, #000000)']],
+            'a flip and a quarter turn' => [[['width', 800], ['flip', 'horizontal'], ['orientation', 90]], [600, 800], $still + ['width' => 800, 'height' => 600, 'fit' => 'fill', 'operations' => 'flip(horizontal):orientation(90)']],
         ];
     }
 
@@ -72,12 +77,10 @@ class ConversionPlanTest extends TestCase
     public static function unsupported(): array
     {
         return [
-            'a filter' => [[['width', 300], ['blur', 5]], 'blur'],
-            'greyscale' => [[['greyscale']], 'greyscale'],
             'a watermark' => [[['watermark', 'logo.png']], 'watermark'],
             'text' => [[['text', 'hello', 12]], 'text'],
-            'a flip' => [[['flip', 'h']], 'flip'],
-            'a rotation' => [[['orientation', 90]], 'orientation(90)'],
+            'geometry after a pixel operation' => [[['sharpen', 10], ['width', 300]], 'width after a pixel operation'],
+            'a border colour that is not hex' => [[['border', 2, 'overlay', 'rgb(1, 2, 3)']], 'border'],
             'GIF output' => [[['format', 'gif']], 'format(gif)'],
             'work after padding' => [[['fit', 'fill', 400, 400], ['width', 200]], 'width after padding'],
             'padding at a corner' => [[['resizeCanvas', 4000, 4000, 'top-left']], 'resizeCanvas(top-left)'],

@@ -69,14 +69,14 @@ class RecordedImageTest extends TestCase
     {
         $this->http->fake();
         $image = $this->loaded(TinyImages::of('png'), 'png');
-        $image->record('sepia');
+        $image->record('text', 'hello', 12);
 
         try {
             $image->save("{$this->directory}/out.jpg");
             $this->fail('no UnsupportedManipulation');
         } catch (UnsupportedManipulation $error) {
             $this->assertSame('unsupported_manipulation', $error->errorCode);
-            $this->assertStringContainsString('imgopt cannot make sepia', $error->getMessage());
+            $this->assertStringContainsString('imgopt cannot make text', $error->getMessage());
         }
         $this->http->assertNothingSent();
     }

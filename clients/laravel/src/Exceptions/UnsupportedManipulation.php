@@ -3,7 +3,7 @@
 namespace Imgopt\Laravel\Exceptions;
 
 /**
- * A spatie/image manipulation imgopt cannot make (a filter, a watermark, text, a flip), with no fallback
+ * A spatie/image manipulation imgopt cannot make here (a watermark, text), with no fallback
  * driver configured: the conversion fails, naming it, rather than coming out different from what was asked.
  */
 class UnsupportedManipulation extends ImgoptException

@@ -7,8 +7,10 @@ namespace Imgopt\Laravel\MediaLibrary;
  * output size, padding, background, format and quality, worked out with spatie/image 3's own arithmetic (its
  * Size::resize, fit, crop offsets and focal crops), so the file imgopt makes has the size GD or Imagick
  * would give it. Resizes and crops compose: a crop after a resize is a crop of the source at the resize's
- * scale. What imgopt cannot make (filters, watermarks, text, flips, a pad followed by more work) is listed
- * in $unsupported instead of being dropped.
+ * scale. Pixel operations (sharpen, blur, greyscale, sepia, brightness, contrast, gamma, colorize, pixelate,
+ * flip, a turn, border) become the service's operations, in order. What imgopt cannot make here (a
+ * watermark, text, geometry after a pixel operation or after padding) is listed in $unsupported instead of
+ * being dropped.
  *
  * Calls are [method, ...arguments] with enums as their values: ['fit', 'crop', 300, 300, false, '#ffffff'].
  */
@@ -54,6 +56,14 @@ final class ConversionPlan
 
     private ?int $quality = null;
 
+    /** @var list<string> the service's operations, in order, as it writes them (docs/api.md) */
+    private array $operations = [];
+
+    /** What the operations do to the output's size: pixels an expanding border adds, a quarter turn. */
+    private int $grown = 0;
+
+    private bool $turned = false;
+
     private function __construct(private int $sourceWidth, private int $sourceHeight)
     {
         $this->regionWidth = $sourceWidth;
@@ -75,12 +85,12 @@ final class ConversionPlan
 
     public function width(): int
     {
-        return $this->canvas[0] ?? $this->width;
+        return ($this->turned ? ($this->canvas[1] ?? $this->height) : ($this->canvas[0] ?? $this->width)) + $this->grown;
     }
 
     public function height(): int
     {
-        return $this->canvas[1] ?? $this->height;
+        return ($this->turned ? ($this->canvas[0] ?? $this->width) : ($this->canvas[1] ?? $this->height)) + $this->grown;
     }
 
     public function isSupported(): bool
@@ -130,6 +140,9 @@ final class ConversionPlan
         }
         if ($this->background !== null) {
             $fields['background'] = $this->background;
+        }
+        if ($this->operations !== []) {
+            $fields['operations'] = implode(':', $this->operations);
         }
 
         return $fields;
@@ -196,6 +209,20 @@ final class ConversionPlan
 
             return;
         }
+        // The service applies its operations after the geometry: a resize or crop after one would differ.
+        if ($this->operations !== [] && in_array($method, $geometric, true)) {
+            $this->unsupported[] = "{$method} after a pixel operation";
+
+            return;
+        }
+        if (($operation = self::operation($method, $arguments)) !== null) {
+            $operation === '' ? $this->unsupported[] = $method : $this->operations[] = $operation;
+            if ($method === 'border' && $operation !== '' && self::value($arguments[1] ?? null) === 'expand') {
+                $this->grown += 2 * (int) self::value($arguments[0]);
+            }
+
+            return;
+        }
         match ($method) {
             'format' => $this->setFormat((string) $arguments[0]),
             'quality' => $this->quality = (int) $arguments[0],
@@ -212,6 +239,41 @@ final class ConversionPlan
             'resizeCanvas' => $this->resizeCanvas($arguments[0] ?? null, $arguments[1] ?? null, (string) ($arguments[2] ?? 'center'), (bool) ($arguments[3] ?? false), (string) ($arguments[4] ?? '#000000')),
             default => $this->unsupported[] = $method,
         };
+    }
+
+    /**
+     * A spatie/image pixel operation as the service writes it (sharpen(10)); '' when its arguments are ones
+     * the service does not take (a colour that is not hex); null when $method is not one.
+     */
+    private static function operation(string $method, array $arguments): ?string
+    {
+        $value = fn (int $index, mixed $default = null) => self::value($arguments[$index] ?? $default);
+
+        return match ($method) {
+            'sharpen', 'blur', 'brightness', 'contrast', 'gamma' => "{$method}(".$value(0).')',
+            'pixelate' => 'pixelate('.$value(0, 50).')',
+            'greyscale', 'sepia' => $method,
+            'colorize' => 'colorize('.$value(0).', '.$value(1).', '.$value(2).')',
+            'flip' => 'flip('.$value(0).')',
+            'border' => ($colour = self::hex((string) $value(2, '000000'))) === null
+                ? ''
+                : 'border('.$value(0).', '.$value(1).', '.$colour.')',
+            default => null,
+        };
+    }
+
+    /** An enum's value, or the value itself. */
+    private static function value(mixed $value): mixed
+    {
+        return $value instanceof \BackedEnum ? $value->value : $value;
+    }
+
+    /** A colour as #rrggbb or #rgb, or null when it is written otherwise (rgb(), a name). */
+    private static function hex(string $colour): ?string
+    {
+        $hex = ltrim(trim($colour), '#');
+
+        return preg_match('/^([0-9a-f]{3}|[0-9a-f]{6})$/i', $hex) === 1 ? '#'.strtolower($hex) : null;
     }
 
     private function setFormat(string $format): void
@@ -237,9 +299,12 @@ final class ConversionPlan
 
     private function orientation(mixed $degrees): void
     {
-        // imgopt turns every image upright from its EXIF orientation, as spatie/image does on load.
+        // imgopt turns every image upright from its EXIF orientation, as spatie/image does on load; a turn on
+        // top of that is the service's orientation operation.
+        $degrees = self::value($degrees);
         if ($degrees !== null && (int) $degrees !== 0) {
-            $this->unsupported[] = "orientation({$degrees})";
+            $this->operations[] = 'orientation('.(int) $degrees.')';
+            $this->turned = $this->turned !== in_array((int) $degrees, [90, 270, -90], true);
         }
     }
 

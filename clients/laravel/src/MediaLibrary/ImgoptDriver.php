@@ -24,9 +24,10 @@ use Spatie\ImageOptimizer\OptimizerChain;
  * spatie/image's driver, backed by imgopt: `'image_driver' => Imgopt\Laravel\MediaLibrary\ImgoptDriver::class`
  * in config/media-library.php. Every manipulation is recorded (RecordedImage) and the list is made by the
  * service at save(), in one /convert, or taken from a /variants made ahead for the whole media item. No
- * pixel is decoded in PHP. A manipulation imgopt cannot make (a filter, a watermark, text, a flip) fails the
- * conversion naming it, or, with imgopt.media_library.fallback set to 'gd' or 'imagick', the whole list is
- * made in PHP by that driver instead.
+ * pixel is decoded in PHP. spatie/image's pixel operations (sharpen, blur, greyscale, ...) are the service's
+ * operations. A manipulation imgopt cannot make here (a watermark, text) fails the conversion naming it, or,
+ * with imgopt.media_library.fallback set to 'gd' or 'imagick', the whole list is made in PHP by that driver
+ * instead.
  */
 class ImgoptDriver implements ImageDriver
 {
@@ -208,7 +209,7 @@ class ImgoptDriver implements ImageDriver
 
     public function flip(FlipDirection $flip): static
     {
-        return $this->keep('flip', func_get_args());
+        return $this->keep('flip', func_get_args(), [$flip->value]);
     }
 
     public function pixelate(int $pixelate = 50): static
@@ -258,7 +259,7 @@ class ImgoptDriver implements ImageDriver
 
     public function border(int $width, BorderType $type, string $color = '000000'): static
     {
-        return $this->keep('border', func_get_args());
+        return $this->keep('border', func_get_args(), [$width, $type->value, $color]);
     }
 
     public function quality(int $quality): static
