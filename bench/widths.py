@@ -42,14 +42,11 @@ def stored(data: bytes, fmt: str, spec: AutoWidths | None, settings) -> dict[int
     """width -> bytes of what a set stores: the fixed widths (capped by the source), or the auto ones."""
     if spec is None:
         requests = [(str(width), ConvertOptions(format=fmt, width=width)) for width in FIXED]
-        result = render_set(
-            data, requests, settings, describe=False, context=RequestContext(borrow=lend_up_to(1))
-        )
     else:
         requests = [("auto", ConvertOptions(format=fmt, widths=spec))]
-        result = render_set(
-            data, requests, settings, describe=False, context=RequestContext(borrow=lend_up_to(1))
-        )
+    result = render_set(
+        data, requests, settings, describe=False, context=RequestContext(borrow=lend_up_to(1))
+    )
     return {rendition.width: len(rendition.data) for rendition in result.renditions}
 
 

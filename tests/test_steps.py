@@ -68,8 +68,10 @@ def test_the_context_is_asked_before_every_decode_resize_and_encode():
 
 @pytest.mark.parametrize("stop_at", [1, 2, 4, 6])
 def test_once_the_context_says_stop_nothing_more_is_made(stop_at):
+    context = CountingContext(stop_at)
     with pytest.raises(ClientGone):
-        render_set(images.photo((1600, 1200)), CMS, SETTINGS, CountingContext(stop_at))
+        render_set(images.photo((1600, 1200)), CMS, SETTINGS, context)
+    assert context.asked == stop_at, "no task was started after the context said stop"
 
 
 def test_a_deadline_past_stops_the_set_with_its_own_error():

@@ -64,13 +64,13 @@ def _insert(frame: Image.Image, mark: Image.Image, at: tuple[int, int], opacity:
     mark = mark.crop((left - at[0], top - at[1], right - at[0], bottom - at[1]))
     pixels = np.array(frame)
     region = pixels[top:bottom, left:right]
-    over = np.asarray(mark).astype(np.int64)
     if frame.mode == "RGBA" and region[:, :, 3].min() < 255:
         faded = mark.copy()
         faded.putalpha(mark.getchannel("A").point(lambda a: a * opacity // 100))
         composed = Image.alpha_composite(Image.fromarray(np.ascontiguousarray(region), "RGBA"), faded)
         pixels[top:bottom, left:right] = np.asarray(composed)
         return Image.fromarray(pixels, frame.mode)
+    over = np.asarray(mark).astype(np.int64)
     under = region[:, :, :3].astype(np.int64)
     weight = (over[:, :, 3:4] >> 1).astype(np.int64)  # GD's alpha: 127 - (a >> 1); the source's weight
     cut = (over[:, :, :3] * weight + under * (127 - weight)) // 127
