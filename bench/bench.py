@@ -40,6 +40,7 @@ from bench import (
     intermediates,
     laravel,
     medialibrary,
+    medialibrary_bytes,
     sets,
     widths,
 )
@@ -166,6 +167,7 @@ def main() -> None:
         report["laravel"] = laravel.run(args.corpus, args.rounds)
     if "medialibrary" in parts and not args.smoke:
         report["medialibrary"] = medialibrary.measure(args.corpus, args.rounds)
+        report["medialibrary_bytes"] = medialibrary_bytes.run(args.corpus)
     if args.json or not args.smoke:  # a smoke run (make test) keeps nothing unless told
         write_results(args.json or results_path("bench", args.only.split(","), PARTS), report)
 

@@ -20,6 +20,12 @@ class ImgoptArticle extends Model implements HasMedia
 
     protected $guarded = [];
 
+    public function registerMediaCollections(): void
+    {
+        // An editor's photos, each with its own srcset (medialibrary's responsive images of the original).
+        $this->addMediaCollection('photos')->withResponsiveImages();
+    }
+
     public function registerMediaConversions(?Media $media = null): void
     {
         // A card thumbnail, made as the upload is added.

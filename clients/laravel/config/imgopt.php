@@ -28,6 +28,14 @@ return [
     'connect_timeout' => (int) env('IMGOPT_CONNECT_TIMEOUT', 5),
 
     /*
+    | The service's MAX_UPLOAD_MB. The media library checks an image against it
+    | before its media row is written: over it, the fallback driver (below)
+    | makes its conversions, or, with none, adding it fails saying so.
+    */
+
+    'max_upload_mb' => (int) env('IMGOPT_MAX_UPLOAD_MB', 40),
+
+    /*
     | Attempts per request, and the milliseconds to wait before each retry.
     | Only what sending again can fix is retried: a refused or reset
     | connection, 408 (the upload stalled) and 503 (the service is full; its

@@ -178,6 +178,17 @@ class Client
         $this->store->storeMany($requests, $concurrency, $done);
     }
 
+    /**
+     * Whether an upload of this many bytes fits the service's MAX_UPLOAD_MB (imgopt.max_upload_mb), with room
+     * in the request body for the form's other fields.
+     */
+    public function fitsUploadLimit(int $bytes): bool
+    {
+        $megabytes = (int) $this->config['max_upload_mb'];
+
+        return $megabytes <= 0 || $bytes <= $megabytes * 1024 * 1024 - 64 * 1024;
+    }
+
     /** The named set from config('imgopt.sets'). */
     public function set(string $name): SetDefinition
     {
@@ -219,11 +230,15 @@ class Client
         return $this->fields($set->defaults) + ['variants' => json_encode($list, JSON_THROW_ON_ERROR)];
     }
 
-    /** Form fields as imgopt reads them: strings, booleans as true/false, lists comma-joined, nulls left out. */
+    /**
+     * Form fields as imgopt reads them: strings, booleans as true/false, lists comma-joined, nulls left out;
+     * an Upload is sent as a file part of that name.
+     */
     private function fields(array $options): array
     {
         return array_map(
             fn ($value) => match (true) {
+                $value instanceof Upload => $value, // a file part: the watermark
                 is_bool($value) => $value ? 'true' : 'false',
                 is_array($value) => implode(',', $value),
                 default => (string) $value,

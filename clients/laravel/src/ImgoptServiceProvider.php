@@ -67,6 +67,15 @@ class ImgoptServiceProvider extends ServiceProvider
         if ($tiny === null || $tiny === \Spatie\MediaLibrary\ResponsiveImages\TinyPlaceholderGenerator\Blurred::class) {
             $this->app->bind(\Spatie\MediaLibrary\ResponsiveImages\TinyPlaceholderGenerator\TinyPlaceholderGenerator::class, MediaLibrary\TinyPlaceholder::class);
         }
+        $this->app->bind(\Spatie\MediaLibrary\MediaCollections\FileAdder::class, MediaLibrary\FileAdder::class);
+        // Its jobs wait for the service (down, overloaded) instead of failing; an app's own job classes are kept.
+        foreach (['perform_conversions' => MediaLibrary\Jobs\PerformConversions::class, 'generate_responsive_images' => MediaLibrary\Jobs\GenerateResponsiveImages::class] as $key => $ours) {
+            if (in_array($config->get("media-library.jobs.{$key}"), [null, get_parent_class($ours)], true)) {
+                $config->set("media-library.jobs.{$key}", $ours);
+            }
+        }
+        $mediaModel = $config->get('media-library.media_model') ?: \Spatie\MediaLibrary\MediaCollections\Models\Media::class;
+        $mediaModel::creating(fn ($media) => MediaLibrary\UploadLimit::guard($media));
         $generators = (array) $config->get('media-library.image_generators', []);
         if (! in_array(MediaLibrary\ImageGenerator::class, $generators, true)) {
             $config->set('media-library.image_generators', [MediaLibrary\ImageGenerator::class, ...$generators]);

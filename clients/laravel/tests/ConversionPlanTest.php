@@ -25,7 +25,25 @@ class ConversionPlanTest extends TestCase
 
         $this->assertSame([], $plan->unsupported);
         $this->assertSame($size, [$plan->width(), $plan->height()]);
-        $this->assertSame($fields, $plan->fields('conversion.jpg'));
+        $this->assertSame(self::canonical(self::withGdDefaults($fields)), self::canonical($plan->fields('conversion.jpg')));
+    }
+
+    /**
+     * What GD writes where spatie/image sets nothing: a JPEG at quality 75 (WebP 80, AVIF the service's 50),
+     * black under what was transparent.
+     */
+    private static function withGdDefaults(array $fields): array
+    {
+        $defaults = ['jpeg' => ['quality' => 75, 'background' => '#000000'], 'webp' => ['quality' => 80], 'avif' => ['quality' => 50]];
+
+        return isset($fields['lossless']) ? $fields : $fields + ($defaults[$fields['format']] ?? []);
+    }
+
+    private static function canonical(array $fields): array
+    {
+        ksort($fields);
+
+        return $fields;
     }
 
     public static function plans(): array
@@ -40,6 +58,12 @@ class ConversionPlanTest extends TestCase
             'width may enlarge, as spatie/image does' => [[['width', 4000]], [4000, 3000], $still + ['width' => 4000, 'height' => 3000, 'fit' => 'fill', 'enlarge' => true]],
             'not with DoNotUpsize' => [[['width', 4000, ['preserveAspectRatio', 'upsize']]], [3264, 2448], $still],
             'resize without constraints stretches' => [[['resize', 400, 400]], [400, 400], $still + ['width' => 400, 'height' => 400, 'fit' => 'fill']],
+            'numbers as strings, as a config file may give them' => [[['width', '800'], ['quality', '65'], ['sharpen', '10']], [800, 600], $still + ['width' => 800, 'height' => 600, 'fit' => 'fill', 'quality' => 65, 'operations' => 'sharpen(10)']],
+            'WebP at quality(100) is lossless, as GD writes it' => [[['quality', 100], ['format', 'webp']], [3264, 2448], ['format' => 'webp', 'animated' => false, 'lossless' => true]],
+            'AVIF too' => [[['format', 'avif'], ['quality', 100]], [3264, 2448], ['format' => 'avif', 'animated' => false, 'lossless' => true]],
+            'a JPEG at 100 is a JPEG at 100' => [[['quality', 100]], [3264, 2448], $still + ['quality' => 100]],
+            'GD\'s default WebP quality' => [[['format', 'webp']], [3264, 2448], ['format' => 'webp', 'animated' => false, 'quality' => 80]],
+            'GD\'s default AVIF quantizer' => [[['format', 'avif']], [3264, 2448], ['format' => 'avif', 'animated' => false, 'quality' => 50]],
             'quality and format' => [[['quality', 65], ['format', 'avif']], [3264, 2448], ['format' => 'avif', 'animated' => false, 'quality' => 65]],
             'Fit::Contain' => [[['fit', 'contain', 400, 400]], [400, 300], $still + ['width' => 400, 'height' => 300, 'fit' => 'fill']],
             'Fit::Max never enlarges' => [[['fit', 'max', 5000, 5000]], [3264, 2448], $still],
@@ -60,6 +84,9 @@ class ConversionPlanTest extends TestCase
             'pixel operations in the order given' => [[['width', 800], ['greyscale'], ['blur', 2], ['brightness', -10], ['contrast', 5.5], ['gamma', 1.2], ['colorize', 10, 0, -10], ['pixelate'], ['sepia']], [800, 600], $still + ['width' => 800, 'height' => 600, 'fit' => 'fill', 'operations' => 'greyscale:blur(2):brightness(-10):contrast(5.5):gamma(1.2):colorize(10, 0, -10):pixelate(50):sepia']],
             'Lunar\'s border at width 0' => [[['border', 0, 'overlay', '#FFF'], ['background', '#FFF']], [3264, 2448], $still + ['background' => '#fff', 'operations' => 'border(0, overlay, #fff)']],
             'an expanding border makes the output larger' => [[['width', 800], ['border', 10, 'expand', '000000']], [820, 620], $still + ['width' => 800, 'height' => 600, 'fit' => 'fill', 'operations' => 'border(10, expand, #000000)']],
+            'a watermark, as the media library docs lay one' => [[['width', 800], ['watermark', __FILE__, 'bottom-right', 2, 2, 'percent', 15, 'percent', 0, 'pixel', 'contain', 60]], [800, 600], $still + ['width' => 800, 'height' => 600, 'fit' => 'fill', 'operations' => 'watermark(position=bottom-right, padding_x=2, padding_y=2, padding_unit=percent, width=15, width_unit=percent, height=0, height_unit=pixel, fit=contain, alpha=60)', 'watermark' => __FILE__]],
+            'insert is a watermark at its own size' => [[['insert', __FILE__, 'top-left', 10, 20, 50]], [3264, 2448], $still + ['operations' => 'watermark(position=top-left, padding_x=10, padding_y=20, alpha=50)', 'watermark' => __FILE__]],
+            'background after padding fills transparency only: the padding keeps the fit\'s colour' => [[['fit', 'fill', 400, 400], ['background', '#ff0000']], [400, 400], $still + ['width' => 400, 'height' => 400, 'fit' => 'contain', 'background' => '#ffffff']],
             'a flip and a quarter turn' => [[['width', 800], ['flip', 'horizontal'], ['orientation', 90]], [600, 800], $still + ['width' => 800, 'height' => 600, 'fit' => 'fill', 'operations' => 'flip(horizontal):orientation(90)']],
         ];
     }
@@ -77,7 +104,8 @@ class ConversionPlanTest extends TestCase
     public static function unsupported(): array
     {
         return [
-            'a watermark' => [[['watermark', 'logo.png']], 'watermark'],
+            'a watermark of a file that is not there' => [[['watermark', '/nowhere/logo.png']], 'watermark of an image that is not a file'],
+            'a second watermark image' => [[['watermark', __FILE__], ['insert', __DIR__.'/bootstrap.php']], 'insert of a second image'],
             'text' => [[['text', 'hello', 12]], 'text'],
             'geometry after a pixel operation' => [[['sharpen', 10], ['width', 300]], 'width after a pixel operation'],
             'a border colour that is not hex' => [[['border', 2, 'overlay', 'rgb(1, 2, 3)']], 'border'],

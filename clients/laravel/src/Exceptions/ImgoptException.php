@@ -57,4 +57,14 @@ class ImgoptException extends RuntimeException
     {
         return $this->retryable ?? in_array($this->status, self::RETRYABLE_STATUSES, true);
     }
+
+    /**
+     * Whether the service, not the upload, is why nothing was made: unreachable, overloaded, failing, or
+     * refusing the app's token. Such work waits on the queue for the service; a bad file never will.
+     */
+    public function isTheServices(): bool
+    {
+        return $this->isRetryable()
+            || ($this->status !== null && ($this->status >= 500 || in_array($this->status, [401, 403, 429], true)));
+    }
 }

@@ -41,7 +41,7 @@ class Transport
         $attempts = max(1, (int) $this->config['retries']);
         for ($attempt = 1; ; $attempt++) {
             try {
-                $response = $this->prepare($this->http->accept('application/json'), $upload, $requestId)->post($this->url($path), $fields);
+                $response = $this->prepare($this->http->accept('application/json'), $upload, $requestId, $fields)->post($this->url($path), self::textFields($fields));
                 if ($response->successful()) {
                     return $response;
                 }
@@ -70,7 +70,7 @@ class Transport
         }
         $responses = $this->http->pool(function (Pool $pool) use ($path, $requests) {
             foreach ($requests as $key => [$upload, $fields, $requestId]) {
-                $this->prepare($pool->as((string) $key), $upload, $requestId)->post($this->url($path), $fields);
+                $this->prepare($pool->as((string) $key), $upload, $requestId, $fields)->post($this->url($path), self::textFields($fields));
             }
         });
         $results = [];
@@ -142,13 +142,27 @@ class Transport
             ->withHeaders($this->identity());
     }
 
-    private function prepare(PendingRequest $request, Upload $upload, string $requestId): PendingRequest
+    /** The request with the token, the upload, and any other file part among $fields (a watermark). */
+    private function prepare(PendingRequest $request, Upload $upload, string $requestId, array $fields = []): PendingRequest
     {
-        return $this->withTimeouts($request)
+        $request = $this->withTimeouts($request)
             ->withToken((string) $this->config['token'])
             ->withHeaders(['X-Request-Id' => $requestId])
             ->accept('application/json, image/*')
             ->attach('file', $upload->body(), 'upload');
+        foreach ($fields as $name => $value) {
+            if ($value instanceof Upload) {
+                $request = $request->attach((string) $name, $value->body(), (string) $name);
+            }
+        }
+
+        return $request;
+    }
+
+    /** The form's text fields: file parts are attached by prepare(). */
+    private static function textFields(array $fields): array
+    {
+        return array_filter($fields, fn ($value) => ! $value instanceof Upload);
     }
 
     private function delayMs(int $attempt, ImgoptException $error): int

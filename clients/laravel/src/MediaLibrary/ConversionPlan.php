@@ -8,9 +8,9 @@ namespace Imgopt\Laravel\MediaLibrary;
  * Size::resize, fit, crop offsets and focal crops), so the file imgopt makes has the size GD or Imagick
  * would give it. Resizes and crops compose: a crop after a resize is a crop of the source at the resize's
  * scale. Pixel operations (sharpen, blur, greyscale, sepia, brightness, contrast, gamma, colorize, pixelate,
- * flip, a turn, border) become the service's operations, in order. What imgopt cannot make here (a
- * watermark, text, geometry after a pixel operation or after padding) is listed in $unsupported instead of
- * being dropped.
+ * flip, a turn, border, a watermark or insert of a file) become the service's operations, in order. What
+ * imgopt cannot make here (text, geometry after a pixel operation or after padding) is listed in
+ * $unsupported instead of being dropped.
  *
  * Calls are [method, ...arguments] with enums as their values: ['fit', 'crop', 300, 300, false, '#ffffff'].
  */
@@ -21,6 +21,18 @@ final class ConversionPlan
 
     /** Output formats imgopt writes, by the names spatie/image and file extensions use. */
     public const FORMATS = ['jpg' => 'jpeg', 'jpeg' => 'jpeg', 'pjpg' => 'jpeg', 'jfif' => 'jpeg', 'png' => 'png', 'webp' => 'webp', 'avif' => 'avif'];
+
+    /**
+     * GD's quality when spatie/image sets none (-1): libjpeg's 75, libgd's WebP 80, and libgd's AVIF quantizer 30,
+     * which is the service's quality 50 (it gives the encoder quality + 2, docs/api.md).
+     */
+    public const GD_DEFAULT_QUALITY = ['jpeg' => 75, 'webp' => 80, 'avif' => 50];
+
+    /** Formats GD writes lossless at quality(100). */
+    private const LOSSLESS_AT_100 = ['webp', 'avif'];
+
+    /** What GD's JPEG shows where a source was transparent: it drops the alpha, and transparent pixels are black. */
+    private const JPEG_UNDER_TRANSPARENCY = '#000000';
 
     private const PRESERVE_ASPECT_RATIO = 'preserveAspectRatio';
 
@@ -58,6 +70,12 @@ final class ConversionPlan
 
     /** @var list<string> the service's operations, in order, as it writes them (docs/api.md) */
     private array $operations = [];
+
+    /** The image a watermark() or insert() lays over this one: the request's `watermark` file part. */
+    private ?string $watermark = null;
+
+    /** Padding's colour and background()'s differ: GD fills only the transparency with background(). */
+    private bool $twoColours = false;
 
     /** What the operations do to the output's size: pixels an expanding border adds, a quarter turn. */
     private int $grown = 0;
@@ -105,7 +123,7 @@ final class ConversionPlan
      */
     public function padsWithColour(): bool
     {
-        return $this->canvas !== null && ! $this->flattens;
+        return $this->canvas !== null && (! $this->flattens || $this->twoColours);
     }
 
     /** The output format: the last format() call's, else the extension of the path it is saved to. */
@@ -122,9 +140,13 @@ final class ConversionPlan
      */
     public function fields(?string $savePath = null): array
     {
-        $fields = ['format' => $this->format($savePath), 'animated' => false];
-        if ($this->quality !== null) {
-            $fields['quality'] = max(1, min(100, $this->quality));
+        $format = $this->format($savePath);
+        $fields = ['format' => $format, 'animated' => false];
+        $quality = $this->quality ?? self::GD_DEFAULT_QUALITY[$format] ?? null;
+        if ($quality >= 100 && in_array($format, self::LOSSLESS_AT_100, true)) {
+            $fields['lossless'] = true;
+        } elseif ($quality !== null) {
+            $fields['quality'] = max(1, min(100, $quality));
         }
         [$x, $y, $width, $height] = $this->region();
         if ([$x, $y, $width, $height] !== [0, 0, $this->sourceWidth, $this->sourceHeight]) {
@@ -140,9 +162,14 @@ final class ConversionPlan
         }
         if ($this->background !== null) {
             $fields['background'] = $this->background;
+        } elseif ($format === 'jpeg') {
+            $fields['background'] = self::JPEG_UNDER_TRANSPARENCY;
         }
         if ($this->operations !== []) {
             $fields['operations'] = implode(':', $this->operations);
+        }
+        if ($this->watermark !== null) {
+            $fields['watermark'] = $this->watermark;
         }
 
         return $fields;
@@ -215,6 +242,11 @@ final class ConversionPlan
 
             return;
         }
+        if ($method === 'watermark' || $method === 'insert') {
+            $this->watermark($method, $arguments);
+
+            return;
+        }
         if (($operation = self::operation($method, $arguments)) !== null) {
             $operation === '' ? $this->unsupported[] = $method : $this->operations[] = $operation;
             if ($method === 'border' && $operation !== '' && self::value($arguments[1] ?? null) === 'expand') {
@@ -226,7 +258,7 @@ final class ConversionPlan
         match ($method) {
             'format' => $this->setFormat((string) $arguments[0]),
             'quality' => $this->quality = (int) $arguments[0],
-            'background' => $this->flattens = $this->setBackground((string) $arguments[0]),
+            'background' => $this->background((string) $arguments[0]),
             'orientation' => $this->orientation($arguments[0] ?? null),
             'width' => $this->widthTo((int) $arguments[0], $arguments[1] ?? [self::PRESERVE_ASPECT_RATIO]),
             'height' => $this->heightTo((int) $arguments[0], $arguments[1] ?? [self::PRESERVE_ASPECT_RATIO]),
@@ -262,6 +294,42 @@ final class ConversionPlan
         };
     }
 
+    /**
+     * spatie/image's watermark() (sized, placed with padding, at an opacity) and insert() (its own size, placed
+     * x and y from the position) as the service's watermark operation, on the file it names. One watermark
+     * image a conversion: the service takes one `watermark` part.
+     */
+    private function watermark(string $method, array $arguments): void
+    {
+        $path = $arguments[0] ?? null;
+        if (! is_string($path) || ! is_file($path)) {
+            $this->unsupported[] = "{$method} of an image that is not a file";
+
+            return;
+        }
+        if ($this->watermark !== null && realpath($this->watermark) !== realpath($path)) {
+            $this->unsupported[] = "{$method} of a second image";
+
+            return;
+        }
+        $this->watermark = $path;
+        $value = fn (int $index, mixed $default) => self::value($arguments[$index] ?? $default);
+        $named = $method === 'insert'
+            ? ['position' => $value(1, 'center'), 'padding_x' => $value(2, 0), 'padding_y' => $value(3, 0), 'alpha' => $value(4, 100)]
+            : [
+                'position' => $value(1, 'bottom-right'), 'padding_x' => $value(2, 0), 'padding_y' => $value(3, 0),
+                'padding_unit' => $value(4, 'pixel'), 'width' => $value(5, 0), 'width_unit' => $value(6, 'pixel'),
+                'height' => $value(7, 0), 'height_unit' => $value(8, 'pixel'), 'fit' => $value(9, 'contain'), 'alpha' => $value(10, 100),
+            ];
+        $this->operations[] = 'watermark('.implode(', ', array_map(fn ($key, $argument) => "{$key}={$argument}", array_keys($named), $named)).')';
+    }
+
+    /** The image the watermark operation lays over, or null. */
+    public function watermarkFile(): ?string
+    {
+        return $this->watermark;
+    }
+
     /** An enum's value, or the value itself. */
     private static function value(mixed $value): mixed
     {
@@ -282,6 +350,21 @@ final class ConversionPlan
             $this->unsupported[] = "format({$format})";
         }
         $this->format = strtolower($format);
+    }
+
+    /**
+     * spatie/image's background(): GD lays the image over the colour, which fills only its transparency. After
+     * padding the padding keeps its own colour; the service pads and flattens in one colour, so two colours
+     * are the same only on an opaque image (RecordedImage checks, padsWithColour()).
+     */
+    private function background(string $colour): void
+    {
+        $padding = $this->canvas !== null ? $this->background : null;
+        $this->flattens = $this->setBackground($colour);
+        if ($padding !== null && $this->flattens && $padding !== $this->background) {
+            $this->twoColours = true;
+            $this->background = $padding;
+        }
     }
 
     private function setBackground(string $colour): bool
@@ -535,9 +618,7 @@ final class ConversionPlan
             $flattenedOnto = $this->flattens ? $this->background : null;
             $this->canvas = [$width, $height];
             $this->setBackground($background);
-            if ($flattenedOnto !== null && $flattenedOnto !== $this->background) {
-                $this->unsupported[] = 'background() and padding in two colours';
-            }
+            $this->twoColours = $this->twoColours || ($flattenedOnto !== null && $flattenedOnto !== $this->background);
         }
     }
 }

@@ -2,8 +2,10 @@
 
 namespace Imgopt\Laravel\MediaLibrary;
 
+use Illuminate\Support\Facades\Log;
 use Illuminate\Support\Facades\Storage;
 use Illuminate\Support\Str;
+use Imgopt\Laravel\Exceptions\ImgoptException;
 use Spatie\MediaLibrary\Conversions\Actions\PerformConversionAction;
 use Spatie\MediaLibrary\Conversions\Conversion;
 use Spatie\MediaLibrary\Conversions\ConversionCollection;
@@ -21,9 +23,34 @@ use Spatie\MediaLibrary\Support\TemporaryDirectory;
  * steps then run as always (file names, storage, events, responsive-image registration) and take what was
  * made ahead; anything not made ahead (a conversion with a manipulation imgopt cannot make, a PDF or video
  * frame) goes through the driver one /convert at a time.
+ *
+ * What is made as the upload is added (nonQueued conversions) never fails addMedia because of the service:
+ * when it is down, overloaded or refusing the token, those conversions join the queue (Jobs\PerformConversions
+ * waits there for the service), so the media row, its queued conversions and its responsive images all exist
+ * and are made once the service answers.
  */
 class FileManipulator extends MediaLibraryFileManipulator
 {
+    public function createDerivedFiles(
+        Media $media,
+        array $onlyConversionNames = [],
+        bool $onlyMissing = false,
+        bool $withResponsiveImages = false,
+        bool $queueAll = false,
+    ): void {
+        try {
+            parent::createDerivedFiles($media, $onlyConversionNames, $onlyMissing, $withResponsiveImages, $queueAll);
+        } catch (ImgoptException $error) {
+            if ($queueAll || ! $error->isTheServices()) {
+                throw $error;
+            }
+            Log::warning('imgopt could not make the conversions now; they are queued', [
+                'media_id' => $media->getKey(), 'code' => $error->errorCode, 'status' => $error->status, 'request_id' => $error->requestId,
+            ]);
+            parent::createDerivedFiles($media, $onlyConversionNames, true, $withResponsiveImages, queueAll: true);
+        }
+    }
+
     public function performConversions(ConversionCollection $conversions, Media $media, bool $onlyMissing = false): self
     {
         if ($onlyMissing) {

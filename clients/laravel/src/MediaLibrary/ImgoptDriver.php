@@ -6,6 +6,7 @@ use BackedEnum;
 use Imgopt\Laravel\Client;
 use Imgopt\Laravel\Exceptions\UnsupportedManipulation;
 use LogicException;
+use Spatie\Image\Drivers\Concerns\GetsOrientationFromExif;
 use Spatie\Image\Drivers\ImageDriver;
 use Spatie\Image\Enums\AlignPosition;
 use Spatie\Image\Enums\BorderType;
@@ -25,12 +26,15 @@ use Spatie\ImageOptimizer\OptimizerChain;
  * in config/media-library.php. Every manipulation is recorded (RecordedImage) and the list is made by the
  * service at save(), in one /convert, or taken from a /variants made ahead for the whole media item. No
  * pixel is decoded in PHP. spatie/image's pixel operations (sharpen, blur, greyscale, ...) are the service's
- * operations. A manipulation imgopt cannot make here (a watermark, text) fails the conversion naming it, or,
+ * operations, a watermark() or insert() the service's watermark. A manipulation imgopt cannot make here (text)
+ * fails the conversion naming it, or,
  * with imgopt.media_library.fallback set to 'gd' or 'imagick', the whole list is made in PHP by that driver
  * instead.
  */
 class ImgoptDriver implements ImageDriver
 {
+    use GetsOrientationFromExif;
+
     protected RecordedImage $image;
 
     /** @var list<array{string, array}> the calls as they came, for a fallback driver to replay */
@@ -194,9 +198,10 @@ class ImgoptDriver implements ImageDriver
         return $this->keep('overlay', func_get_args());
     }
 
+    /** With no angle, GD turns the (already upright) image by its EXIF orientation's angle once more. */
     public function orientation(?Orientation $orientation = null): static
     {
-        return $this->keep('orientation', func_get_args(), [$orientation?->value]);
+        return $this->keep('orientation', func_get_args(), [($orientation ?? $this->getOrientationFromExif($this->exif()))->value]);
     }
 
     public function exif(): array
@@ -219,12 +224,14 @@ class ImgoptDriver implements ImageDriver
 
     public function watermark(ImageDriver|string $watermarkImage, AlignPosition $position = AlignPosition::BottomRight, int $paddingX = 0, int $paddingY = 0, Unit $paddingUnit = Unit::Pixel, int $width = 0, Unit $widthUnit = Unit::Pixel, int $height = 0, Unit $heightUnit = Unit::Pixel, Fit $fit = Fit::Contain, int $alpha = 100): static
     {
-        return $this->keep('watermark', func_get_args());
+        $file = is_string($watermarkImage) ? $watermarkImage : null;
+
+        return $this->keep('watermark', func_get_args(), [$file, $position->value, $paddingX, $paddingY, $paddingUnit->value, $width, $widthUnit->value, $height, $heightUnit->value, $fit->value, $alpha]);
     }
 
     public function insert(ImageDriver|string $otherImage, AlignPosition $position = AlignPosition::Center, int $x = 0, int $y = 0, int $alpha = 100): static
     {
-        return $this->keep('insert', func_get_args());
+        return $this->keep('insert', func_get_args(), [is_string($otherImage) ? $otherImage : null, $position->value, $x, $y, $alpha]);
     }
 
     public function text(string $text, int $fontSize, string $color = '000000', int $x = 0, int $y = 0, int $angle = 0, string $fontPath = '', int $width = 0): static

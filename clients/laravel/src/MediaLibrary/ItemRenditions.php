@@ -24,6 +24,9 @@ class ItemRenditions
     /** What medialibrary makes responsive images at when the conversion sets no quality. */
     public const RESPONSIVE_QUALITY = 90;
 
+    /** The watermark file the item's requests send, once a conversion lays one over. */
+    private ?string $watermark = null;
+
     /**
      * @var array<string, array> name => what is asked (request) and where it is filed (hash, key); a widths=auto
      * entry has its responsive base file and quality instead
@@ -49,7 +52,7 @@ class ItemRenditions
         foreach ($conversions as $index => $conversion) {
             $image = $this->conversionImage($conversion, $media, $original);
             $destination = "{$workDirectory}/conversion-{$index}.{$media->extension}";
-            if ($image !== null && $image->unsupported($destination) === []) {
+            if ($image !== null && $image->unsupported($destination) === [] && $this->sharesTheWatermark($image->plan())) {
                 $planned["c{$index}"] = [$conversion, $image, $image->plan()->fields($destination)];
                 $this->want("c{$index}", $image->hash(), $planned["c{$index}"][2], $planned["c{$index}"][2]);
             }
@@ -75,6 +78,9 @@ class ItemRenditions
      */
     public function prepareOriginalResponsive(string $original, WidthCalculator $widthCalculator): iterable
     {
+        if (! $this->client->fitsUploadLimit((int) filesize($original))) { // the fallback driver makes them, one at a time
+            return $widthCalculator->calculateWidthsFromFile($original);
+        }
         $image = $this->recorded($original);
         $widths = $this->prepareResponsive('o', $original, $image->plan(), $widthCalculator, self::RESPONSIVE_QUALITY);
         $this->send($original);
@@ -150,6 +156,21 @@ class ItemRenditions
         return $image;
     }
 
+    /**
+     * Whether this conversion's watermark (if any) is the one the item's request sends: the service takes one
+     * `watermark` file part a request, so a conversion laying a second image over is made on its own.
+     */
+    private function sharesTheWatermark(ConversionPlan $plan): bool
+    {
+        $file = $plan->watermarkFile();
+        if ($file === null) {
+            return true;
+        }
+        $this->watermark ??= $file;
+
+        return realpath($this->watermark) === realpath($file);
+    }
+
     private function recorded(string $path): RecordedImage
     {
         $image = new RecordedImage($this->client, $this->cache);
@@ -166,21 +187,20 @@ class ItemRenditions
     /**
      * Ask for everything wanted, up to MAX_VARIANTS renditions at a time, from $source; file each result. A
      * widths=auto rendition counts as its max_images, and its widths are filed as the calculator's answer for
-     * its base. A request that fails files nothing: medialibrary's steps then ask for each on their own, and
-     * report what fails.
+     * its base. A request that fails throws: the job fails (and waits for the service, Jobs\WaitsForTheService)
+     * rather than each conversion asking again on its own while the service sheds load.
      *
      * @return array<string, string> name => contents
+     *
+     * @throws ImgoptException
      */
     private function send(string $source): array
     {
         $made = [];
         foreach ($this->chunks() as $chunk) {
-            $set = new SetDefinition('media', array_map(fn ($wanted) => $wanted['request'], $chunk));
-            try {
-                $variants = $this->client->variants(Upload::fromLocalFile($source), $set);
-            } catch (ImgoptException) {
-                continue;
-            }
+            $set = new SetDefinition('media', array_map(fn ($wanted) => array_diff_key($wanted['request'], ['watermark' => true]), $chunk));
+            $parts = $this->watermark === null ? [] : ['watermark' => Upload::fromLocalFile($this->watermark)];
+            $variants = $this->client->variants(Upload::fromLocalFile($source), $set, $parts);
             foreach ($chunk as $name => $wanted) {
                 if (isset($wanted['base'])) {
                     $this->fileAutoWidths($name, $wanted, $variants->renditions);

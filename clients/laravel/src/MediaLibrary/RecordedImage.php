@@ -95,6 +95,9 @@ class RecordedImage
         if ($plan->format($destination) === null) {
             $unsupported[] = 'format '.pathinfo($destination, PATHINFO_EXTENSION);
         }
+        if (! $this->client->fitsUploadLimit((int) @filesize((string) $this->path))) {
+            $unsupported[] = "an upload over the service's MAX_UPLOAD_MB";
+        }
         if ($plan->padsWithColour() && in_array($this->sourceMime, self::MAY_HAVE_ALPHA, true) && $this->facts()->source->hasAlpha) {
             $unsupported[] = 'padding a transparent image with a colour';
         }
@@ -116,10 +119,20 @@ class RecordedImage
         }
         $fields = $this->plan()->fields($destination);
         $contents = $this->cache->take($this->hash(), $fields)
-            ?? $this->client->convert(Upload::fromLocalFile((string) $this->path), $fields)->contents;
+            ?? $this->client->convert(Upload::fromLocalFile((string) $this->path), self::withParts($fields))->contents;
         if (@file_put_contents($destination, $contents) === false) {
             throw new ImgoptException("could not write '{$destination}'", 'storage_failed');
         }
+    }
+
+    /** The fields as a request sends them: the watermark's file as its file part. */
+    public static function withParts(array $fields): array
+    {
+        if (isset($fields['watermark'])) {
+            $fields['watermark'] = Upload::fromLocalFile((string) $fields['watermark']);
+        }
+
+        return $fields;
     }
 
     /** The source's content hash: what renditions made ahead are filed under. */
@@ -133,15 +146,35 @@ class RecordedImage
         return $this->cache->facts($this->hash(), fn () => $this->client->info(Upload::fromLocalFile((string) $this->path)));
     }
 
-    /** @return array{int, int} the stored size turned upright as its EXIF orientation says (5-8 swap sides) */
+    /**
+     * The stored size turned upright as its EXIF orientation says (5-8 swap sides), as the service turns it.
+     * PHP reads the orientation of a JPEG or TIFF; a PNG, WebP or AVIF that carries EXIF (PHP cannot read
+     * it there) is measured by the service's /info, once per source.
+     *
+     * @return array{int, int}
+     */
     private function upright(int $width, int $height, string $path): array
     {
-        if (! function_exists('exif_read_data') || ! in_array($this->sourceMime, ['image/jpeg', 'image/tiff'], true)) {
+        if (in_array($this->sourceMime, ['image/jpeg', 'image/tiff'], true)) {
+            $exif = function_exists('exif_read_data') ? @exif_read_data($path) : false;
+            $orientation = is_array($exif) ? (int) ($exif['Orientation'] ?? 1) : 1;
+
+            return $orientation >= 5 && $orientation <= 8 ? [$height, $width] : [$width, $height];
+        }
+        if (! self::carriesExif($path, (string) $this->sourceMime) || ! $this->client->fitsUploadLimit((int) filesize($path))) {
             return [$width, $height];
         }
-        $exif = @exif_read_data($path);
-        $orientation = is_array($exif) ? (int) ($exif['Orientation'] ?? 1) : 1;
+        $source = $this->facts()->source;
 
-        return $orientation >= 5 && $orientation <= 8 ? [$height, $width] : [$width, $height];
+        return [$source->width, $source->height];
+    }
+
+    /** Whether a PNG (eXIf chunk), WebP (EXIF chunk) or AVIF (Exif item) holds EXIF, from its first 64 KiB. */
+    private static function carriesExif(string $path, string $mime): bool
+    {
+        $marker = ['image/png' => 'eXIf', 'image/webp' => 'EXIF', 'image/avif' => 'Exif'][$mime] ?? null;
+        $head = $marker === null ? false : @file_get_contents($path, false, null, 0, 65536);
+
+        return is_string($head) && str_contains($head, $marker);
     }
 }

@@ -12,7 +12,8 @@ use Spatie\MediaLibrary\Support\TemporaryDirectory;
 /**
  * medialibrary's ResponsiveImageGenerator for the original's responsive images (a collection added with
  * withResponsiveImages()): every width and the placeholder from one /variants, then medialibrary's own steps,
- * which take them. A conversion's responsive images are made ahead by FileManipulator.
+ * which take them. A conversion's responsive images are made ahead by FileManipulator. An upload a browser
+ * cannot show (HEIC, TIFF) gets JPEG responsive images.
  */
 class ResponsiveImageGenerator extends MediaLibraryResponsiveImageGenerator
 {
@@ -22,7 +23,7 @@ class ResponsiveImageGenerator extends MediaLibraryResponsiveImageGenerator
         try {
             $baseImage = app(Filesystem::class)->copyFromMediaLibrary(
                 $media,
-                $temporaryDirectory->path(Str::random(16).'.'.$media->extension),
+                $temporaryDirectory->path(Str::random(16).'.'.self::responsiveExtension((string) $media->extension)),
             );
             $widths = app(ItemRenditions::class)->prepareOriginalResponsive($baseImage, $this->widthCalculator);
             $media = $this->cleanResponsiveImages($media);
@@ -35,5 +36,14 @@ class ResponsiveImageGenerator extends MediaLibraryResponsiveImageGenerator
             app(RenditionCache::class)->clear();
             $temporaryDirectory->delete();
         }
+    }
+
+    /**
+     * The extension (and so the format) of the original's responsive images: medialibrary keeps the upload's,
+     * which a browser cannot show for HEIC, HEIF, TIFF or BMP; those become JPEG, as a camera's photo is.
+     */
+    private static function responsiveExtension(string $extension): string
+    {
+        return isset(ConversionPlan::FORMATS[strtolower($extension)]) || strtolower($extension) === 'gif' ? $extension : 'jpg';
     }
 }

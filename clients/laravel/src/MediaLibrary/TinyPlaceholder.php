@@ -27,10 +27,9 @@ class TinyPlaceholder implements TinyPlaceholderGenerator
 
     public function generateTinyPlaceholder(string $sourceImage, string $tinyImageDestination): void
     {
+        // Through the driver, so that a source imgopt cannot take (over MAX_UPLOAD_MB) goes to the fallback driver.
         $image = new RecordedImage($this->client, $this->cache);
-        $image->load($sourceImage);
-        self::record($image);
-        $image->save($tinyImageDestination);
+        (new ImgoptDriver($image))->loadFile($sourceImage)->width(self::WIDTH)->quality(self::QUALITY)->format('jpg')->save($tinyImageDestination);
     }
 
     /** The placeholder's manipulations, recorded on $image. */
