@@ -181,7 +181,7 @@ class Settings:
     )
     max_variants: int = _setting(
         "MAX_VARIANTS",
-        16,
+        48,
         _int_in(1, 64),
         "most renditions one `POST /variants` may ask for (more: 400 `too_many_variants`)",
     )

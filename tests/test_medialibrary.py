@@ -171,9 +171,9 @@ def test_an_articles_conversions_go_through_the_queue_one_variants_request_a_pha
     assert after_add["/variants"] - before["/variants"] == 1
     work_the_queue(app)
     done = counts(service)
-    # The queued conversions in one request; the responsive widths (chosen from the converted file's bytes
-    # by medialibrary's FileSizeOptimizedWidthCalculator) and the placeholder in a second.
-    assert done["/variants"] - after_add["/variants"] == 2
+    # The queued conversions, their responsive widths and the placeholder in one request: medialibrary's
+    # FileSizeOptimizedWidthCalculator's widths are known before the converted file is, but for their count.
+    assert done["/variants"] - after_add["/variants"] == 1
     assert done["/convert"] == before["/convert"]
     facts = app.json(
         f"(function () {{ $m = Spatie\\MediaLibrary\\MediaCollections\\Models\\Media::find({media['id']});"
@@ -215,8 +215,8 @@ def test_imgopts_width_calculator_takes_the_widths_the_service_chose_in_the_same
     media = added(app, photo, "gallery")
     after_add = counts(service)
     work_the_queue(app)
-    # Still two requests for the queued phase: 'large' asks for widths=auto beside preview's fixed widths.
-    assert counts(service)["/variants"] - after_add["/variants"] == 2
+    # One request for the queued phase: 'large' asks for widths=auto beside preview's widths.
+    assert counts(service)["/variants"] - after_add["/variants"] == 1
     urls = app.json(
         f"Spatie\\MediaLibrary\\MediaCollections\\Models\\Media::find({media['id']})"
         "->responsive_images['large']['urls']"
@@ -423,3 +423,26 @@ def test_an_upload_over_the_services_limit_fails_before_its_row_or_goes_to_fallb
     after = counts(service)
     assert after["/variants"] == before["/variants"] and after["/info"] == before["/info"]
     assert sent_bytes(service) - sent_before < big.stat().st_size
+
+
+def test_a_responsive_photo_costs_one_request_a_phase_each_sending_it_once(app, service, photo):
+    before, sent_before = counts(service), sent_bytes(service)
+    media = added(app, photo, "photos")
+    after_add, sent_add = counts(service), sent_bytes(service)
+    assert after_add["/variants"] - before["/variants"] == 1
+    work_the_queue(app)
+    after, sent = counts(service), sent_bytes(service)
+    # The queued conversions, their srcset and the original's srcset, with every placeholder: one request.
+    assert after["/variants"] - after_add["/variants"] == 1
+    assert after["/convert"] == before["/convert"] and after["/info"] == before["/info"]
+    size = photo.stat().st_size
+    for uploaded in (sent_add - sent_before, sent - sent_add):
+        assert size < uploaded < size + 64 * 1024  # the upload, once, and the form
+    facts = media_facts(app, media["id"])
+    assert facts["generated"] == dict.fromkeys(CONVERSIONS, True)
+    assert len(facts["responsive"]["media_library_original"]) >= 8
+    assert len(facts["responsive"]["preview"]) >= 3
+    # The original's own job found its work done, sent nothing, and took its flag away.
+    assert app.json(
+        f"Spatie\\MediaLibrary\\MediaCollections\\Models\\Media::find({media['id']})->custom_properties"
+    ) in ([], {})

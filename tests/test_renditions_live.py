@@ -145,7 +145,7 @@ ERRORS = [
     ({"variants": [{"width": 320}]}, 400, "invalid_variants"),
     ({"variants": [{"name": "bad name"}]}, 400, "invalid_variants"),
     ({"variants": [{"name": "a"}, {"name": "a"}]}, 400, "invalid_variants"),
-    ({"variants": [{"name": f"v{index}"} for index in range(17)]}, 400, "too_many_variants"),
+    ({"variants": [{"name": f"v{i}"} for i in range(Settings().max_variants + 1)]}, 400, "too_many_variants"),
     ({"variants": [{"name": "hero-wide", "width": 0}]}, 400, "invalid_width"),
     ({"variants": [{"name": "hero-wide", "format": "gif"}]}, 400, "invalid_format"),
     ({"variants": [{"name": "a"}], "quality": "0"}, 400, "invalid_quality"),

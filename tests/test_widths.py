@@ -141,7 +141,7 @@ def test_a_max_width_past_max_dimension_means_max_dimension(client, auth):
         ([{"name": "a", "widths": "auto", "max_images": 0}], "invalid_max_images"),
         ([{"name": "a", "widths": "auto", "bytes_step": -1}], "invalid_bytes_step"),
         (
-            [{"name": "a", "widths": "auto", "max_images": 12}, {"name": "b", "widths": "auto"}],
+            [{"name": "a", "widths": "auto", "max_images": 44}, {"name": "b", "widths": "auto"}],
             "too_many_variants",
         ),
         ([{"name": "a", "widths": "auto"}, {"name": "a-320", "width": 320}], "invalid_variants"),

@@ -98,7 +98,7 @@ return [
     |--------------------------------------------------------------------------
     |
     | A set is every file one upload becomes, made by one /variants request
-    | (at most the service's MAX_VARIANTS, 16, renditions). `widths` x
+    | (at most the service's MAX_VARIANTS, 48, renditions). `widths` x
     | `formats` make the srcset renditions, named "{format}-{width}"; a width
     | larger than the upload is not enlarged, it stays the upload's size.
     | `renditions` adds named ones with any /convert field (a square card,
@@ -148,7 +148,7 @@ return [
 
     'media_library' => [
         'fallback' => env('IMGOPT_MEDIA_LIBRARY_FALLBACK'),
-        'max_variants' => (int) env('IMGOPT_MAX_VARIANTS', 16),
+        'max_variants' => (int) env('IMGOPT_MAX_VARIANTS', 48),
         'widths' => ['max_images' => 6],
     ],
 

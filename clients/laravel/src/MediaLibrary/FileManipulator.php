@@ -14,12 +14,15 @@ use Spatie\MediaLibrary\Conversions\ImageGenerators\Image;
 use Spatie\MediaLibrary\Conversions\ImageGenerators\ImageGeneratorFactory;
 use Spatie\MediaLibrary\MediaCollections\Filesystem;
 use Spatie\MediaLibrary\MediaCollections\Models\Media;
+use Spatie\MediaLibrary\ResponsiveImages\ResponsiveImageGenerator as MediaLibraryResponsiveImageGenerator;
+use Spatie\MediaLibrary\ResponsiveImages\WidthCalculator\WidthCalculator;
 use Spatie\MediaLibrary\Support\TemporaryDirectory;
 
 /**
  * medialibrary's FileManipulator (resolved from the container by its observer, its jobs and its regenerate
  * command), making all of a media item's conversions, their responsive widths and placeholders with one
- * /variants request (two when a width calculator must see a conversion's bytes first). medialibrary's own
+ * /variants request (two when a width calculator of the app's own must see a conversion's bytes first), and
+ * in the queued job the original's srcset in that same request. medialibrary's own
  * steps then run as always (file names, storage, events, responsive-image registration) and take what was
  * made ahead; anything not made ahead (a conversion with a manipulation imgopt cannot make, a PDF or video
  * frame) goes through the driver one /convert at a time.
@@ -31,6 +34,26 @@ use Spatie\MediaLibrary\Support\TemporaryDirectory;
  */
 class FileManipulator extends MediaLibraryFileManipulator
 {
+    /**
+     * The custom property that tells the original's responsive-images job its work was done by the
+     * conversions' request (Jobs\GenerateResponsiveImages skips once, and forgets it).
+     */
+    public const SRCSET_MADE_AHEAD = 'imgopt_srcset_made_ahead';
+
+    /** Whether this is the queued job's run, which makes the original's srcset in the same request. */
+    private bool $queued = false;
+
+    /** The queued job's conversions: with the original's srcset in the same request while it is still to make. */
+    public function performQueuedConversions(ConversionCollection $conversions, Media $media, bool $onlyMissing = false): self
+    {
+        $this->queued = true;
+        try {
+            return $this->performConversions($conversions, $media, $onlyMissing);
+        } finally {
+            $this->queued = false;
+        }
+    }
+
     public function createDerivedFiles(
         Media $media,
         array $onlyConversionNames = [],
@@ -68,16 +91,36 @@ class FileManipulator extends MediaLibraryFileManipulator
             if (! file_exists($original) || filesize($original) === 0) {
                 return $this;
             }
+            $srcset = null;
             if (ImageGeneratorFactory::forMedia($media) instanceof Image) { // the upload itself is the image
-                app(ItemRenditions::class)->prepareConversions($conversions, $media, $original, $temporaryDirectory->path());
+                $srcset = $this->originalsSrcsetToMake($media);
+                app(ItemRenditions::class)->prepareConversions($conversions, $media, $original, $temporaryDirectory->path(), $srcset);
             }
             $conversions->each(fn (Conversion $conversion) => (new PerformConversionAction)->execute($conversion, $media, $original));
+            if ($srcset !== null) {
+                app(MediaLibraryResponsiveImageGenerator::class)->generateResponsiveImages($media);
+                $media->setCustomProperty(self::SRCSET_MADE_AHEAD, true)->save();
+            }
         } finally {
             app(RenditionCache::class)->clear();
             $temporaryDirectory->delete();
         }
 
         return $this;
+    }
+
+    /**
+     * The width calculator of the original's srcset when this run should make it: in the queued job, for a
+     * collection with withResponsiveImages() whose item has none yet (its own job then finds it made).
+     */
+    private function originalsSrcsetToMake(Media $media): ?WidthCalculator
+    {
+        $collection = $this->queued ? $media->model?->getMediaCollection($media->collection_name) : null;
+        if (! ($collection?->generateResponsiveImages ?? false) || $media->hasResponsiveImages()) {
+            return null;
+        }
+
+        return app(WidthCalculator::class);
     }
 
     /** Whether the conversion's file is on the media's disk (what medialibrary's onlyMissing asks). */

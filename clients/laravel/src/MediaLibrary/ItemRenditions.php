@@ -9,29 +9,41 @@ use Imgopt\Laravel\Sets\SetDefinition;
 use Spatie\MediaLibrary\Conversions\Conversion;
 use Spatie\MediaLibrary\MediaCollections\Models\Media;
 use Spatie\MediaLibrary\ResponsiveImages\TinyPlaceholderGenerator\TinyPlaceholderGenerator;
+use Spatie\MediaLibrary\ResponsiveImages\WidthCalculator\FileSizeOptimizedWidthCalculator;
 use Spatie\MediaLibrary\ResponsiveImages\WidthCalculator\WidthCalculator;
 
 /**
- * One media item's renditions, asked of the service ahead of medialibrary's own steps, in as few /variants as
- * it allows: every conversion in one, then (when a width calculator needs a conversion's bytes to choose
- * its widths) every responsive width and tiny placeholder in a second. Each result is filed in the
- * RenditionCache under the source and fields medialibrary's step will record, so that step takes it
- * instead of asking again. Responsive widths are made from the original with the conversion's framing, not
- * from the conversion's own lossy file.
+ * One media item's renditions, asked of the service ahead of medialibrary's own steps in one /variants: every
+ * conversion, each one's responsive widths and tiny placeholder, and (in the queued job) the original's own
+ * responsive images. Each result is filed in the RenditionCache under the source and fields medialibrary's
+ * step will record, so that step takes it instead of asking again. Responsive widths are made from the
+ * original with the conversion's framing, not from the conversion's own lossy file.
+ *
+ * A conversion's responsive widths depend on its file, which this same request makes. Two calculators are
+ * known ahead: ImgoptWidthCalculator (the service chooses, widths=auto) and medialibrary's default
+ * FileSizeOptimizedWidthCalculator, whose widths are the base width times 0.7^(k/2) whatever the file, only
+ * their count following its bytes: every width a file of one byte a pixel could want is asked for, and
+ * those its real bytes want are filed. Any other calculator reads the made file, in a second request.
  */
 class ItemRenditions
 {
     /** What medialibrary makes responsive images at when the conversion sets no quality. */
     public const RESPONSIVE_QUALITY = 90;
 
-    /** The watermark file the item's requests send, once a conversion lays one over. */
-    private ?string $watermark = null;
+    /** The most bytes a pixel of a conversion is expected to cost: what its candidate widths are counted for. */
+    private const MOST_BYTES_A_PIXEL = 1.0;
 
     /**
-     * @var array<string, array> name => what is asked (request) and where it is filed (hash, key); a widths=auto
-     * entry has its responsive base file and quality instead
+     * @var array<string, array> name => what is asked (request), and how it is filed: under a hash and fields
+     * (hash, key), a made conversion's hash (of, key), or as a widths=auto base (auto, base, quality)
      */
     private array $wanted = [];
+
+    /** @var array<string, string> conversion name => where its file is written once made (a responsive base) */
+    private array $bases = [];
+
+    /** The watermark file the item's requests send, once a conversion lays one over. */
+    private ?string $watermark = null;
 
     public function __construct(
         private Client $client,
@@ -42,102 +54,182 @@ class ItemRenditions
 
     /**
      * Every conversion of $media that imgopt can make, and their responsive images, made from $original (a
-     * local copy of the upload) and filed for medialibrary to take.
+     * local copy of the upload) and filed for medialibrary to take; with $originalResponsive, the original's
+     * own responsive images too (named as ResponsiveImageGenerator will ask for them).
      *
      * @param  iterable<Conversion>  $conversions
      */
-    public function prepareConversions(iterable $conversions, Media $media, string $original, string $workDirectory): void
+    public function prepareConversions(iterable $conversions, Media $media, string $original, string $workDirectory, ?WidthCalculator $originalResponsive = null): void
     {
-        $planned = [];
+        $later = [];
         foreach ($conversions as $index => $conversion) {
             $image = $this->conversionImage($conversion, $media, $original);
             $destination = "{$workDirectory}/conversion-{$index}.{$media->extension}";
-            if ($image !== null && $image->unsupported($destination) === [] && $this->sharesTheWatermark($image->plan())) {
-                $planned["c{$index}"] = [$conversion, $image, $image->plan()->fields($destination)];
-                $this->want("c{$index}", $image->hash(), $planned["c{$index}"][2], $planned["c{$index}"][2]);
+            if ($image === null || $image->unsupported($destination) !== [] || ! $this->sharesTheWatermark($image->plan())) {
+                continue;
+            }
+            $name = "c{$index}";
+            $fields = $image->plan()->fields($destination);
+            $this->want($name, $image->hash(), $fields, $fields);
+            if (! $conversion->shouldGenerateResponsiveImages()) {
+                continue;
+            }
+            $this->bases[$name] = "{$workDirectory}/{$name}.".$conversion->getResultExtension($media->extension);
+            $widthCalculator = $conversion->getWidthCalculator() ?? app(WidthCalculator::class);
+            $quality = (int) ($conversion->getManipulations()->getFirstManipulationArgument('quality') ?: self::RESPONSIVE_QUALITY);
+            if (! $this->prepareAhead($name, $image->plan(), $widthCalculator, $quality)) {
+                $later[$name] = [$image->plan(), $widthCalculator, $quality];
+            }
+        }
+        if ($originalResponsive !== null && $this->client->fitsUploadLimit((int) filesize($original))) {
+            $extension = ResponsiveImageGenerator::responsiveExtension((string) $media->extension);
+            $widths = $this->prepareResponsive('o', $original, $this->recorded($original)->plan(), $originalResponsive, self::RESPONSIVE_QUALITY, $extension);
+            if ($widths !== null) {
+                $this->cache->rememberWidths($this->recorded($original)->hash(), array_map('intval', [...$widths]));
             }
         }
         $made = $this->send($original);
-        foreach ($planned as $name => [$conversion, $image, $fields]) {
-            if (! $conversion->shouldGenerateResponsiveImages() || ! isset($made[$name])) {
-                continue;
+        foreach ($later as $name => [$framing, $widthCalculator, $quality]) {
+            if (isset($made[$name])) {
+                $this->prepareResponsive($name, $this->bases[$name], $framing, $widthCalculator, $quality);
             }
-            $base = "{$workDirectory}/{$name}.".$conversion->getResultExtension($media->extension);
-            file_put_contents($base, $made[$name]);
-            $widthCalculator = $conversion->getWidthCalculator() ?? app(WidthCalculator::class);
-            $quality = $conversion->getManipulations()->getFirstManipulationArgument('quality') ?: self::RESPONSIVE_QUALITY;
-            $this->prepareResponsive($name, $base, $image->plan(), $widthCalculator, (int) $quality);
         }
         $this->send($original);
     }
 
     /**
-     * The original's own responsive images (medialibrary's withResponsiveImages() on the collection).
+     * The original's own responsive images (medialibrary's withResponsiveImages() on the collection): their
+     * widths, made ahead by the conversions' request when that already made them, else by one of their own.
      *
      * @return iterable<int> their widths
      */
     public function prepareOriginalResponsive(string $original, WidthCalculator $widthCalculator): iterable
     {
+        $madeAhead = $this->cache->widths((string) sha1_file($original));
+        if ($madeAhead !== null) {
+            return $madeAhead;
+        }
         if (! $this->client->fitsUploadLimit((int) filesize($original))) { // the fallback driver makes them, one at a time
             return $widthCalculator->calculateWidthsFromFile($original);
         }
-        $image = $this->recorded($original);
-        $widths = $this->prepareResponsive('o', $original, $image->plan(), $widthCalculator, self::RESPONSIVE_QUALITY);
+        $widths = $this->prepareResponsive('o', $original, $this->recorded($original)->plan(), $widthCalculator, self::RESPONSIVE_QUALITY);
         $this->send($original);
 
         return $widths ?? $widthCalculator->calculateWidthsFromFile($original);
     }
 
     /**
-     * Each responsive width of a base image (a conversion's output, or the original), as medialibrary's
-     * ResponsiveImageGenerator records it on that base, made from the original with $framing; and the tiny
-     * placeholder, when ours makes them. With ImgoptWidthCalculator the service chooses the widths in the
-     * same request (widths=auto), when the framing allows it.
+     * Each responsive width of a base image that exists (the original, or a conversion made by an earlier
+     * request), as medialibrary's ResponsiveImageGenerator records it on that base, made from the original
+     * with $framing; and the tiny placeholder, when ours makes them. With ImgoptWidthCalculator the service
+     * chooses the widths in the same request (widths=auto), when the framing allows it.
      *
      * @return iterable<int>|null the widths, or null while the service has yet to choose them
      */
-    private function prepareResponsive(string $name, string $base, ConversionPlan $framing, WidthCalculator $widthCalculator, int $quality): ?iterable
+    private function prepareResponsive(string $name, string $base, ConversionPlan $framing, WidthCalculator $widthCalculator, int $quality, ?string $extension = null): ?iterable
     {
-        $format = ConversionPlan::FORMATS[strtolower(pathinfo($base, PATHINFO_EXTENSION))] ?? 'jpeg';
+        $extension ??= pathinfo($base, PATHINFO_EXTENSION);
+        $recorded = $this->recorded($base);
+        [$hash, $baseWidth, $baseHeight] = [$recorded->hash(), $recorded->width(), $recorded->height()];
         $auto = $widthCalculator instanceof ImgoptWidthCalculator
-            ? $framing->autoWidthFields($format, $quality, $widthCalculator->limits())
+            ? $framing->autoWidthFields(self::format($extension), $quality, $widthCalculator->limits())
             : null;
         $widths = null;
         if ($auto !== null) {
-            $this->wanted["{$name}-auto"] = ['base' => $base, 'quality' => $quality, 'request' => $auto];
+            $this->wanted["{$name}-auto"] = ['request' => $auto, 'auto' => $hash, 'base' => [$baseWidth, $baseHeight, $extension], 'quality' => $quality];
         } else {
             $widths = $widthCalculator->calculateWidthsFromFile($base);
             foreach ($widths as $width) {
-                [$step, $keyFields] = $this->responsiveStep($base, (int) $width, $quality);
-                $request = $framing->scaledFields($step->width(), $step->height(), $keyFields['format'], $quality);
-                $this->want("{$name}-w{$width}", $step->hash(), $keyFields, $request);
+                $this->wantWidth("{$name}-w{$width}", $hash, $framing, [$baseWidth, $baseHeight, $extension], (int) $width, $quality);
             }
         }
-        if (config('media-library.responsive_images.use_tiny_placeholders') && app(TinyPlaceholderGenerator::class) instanceof TinyPlaceholder) {
-            $tiny = $this->recorded($base);
-            TinyPlaceholder::record($tiny);
-            $keyFields = $tiny->plan()->fields(TinyPlaceholder::FILE);
-            $request = $framing->scaledFields($tiny->width(), $tiny->height(), $keyFields['format'], TinyPlaceholder::QUALITY);
-            $this->want("{$name}-tiny", $tiny->hash(), $keyFields, $request);
-        }
+        $this->wantTiny("{$name}-tiny", $hash, $framing, [$baseWidth, $baseHeight]);
 
         return $widths;
     }
 
     /**
-     * One responsive width of $base as medialibrary's ResponsiveImageGenerator records it: the step, and the
-     * fields its result is filed under.
-     *
-     * @return array{RecordedImage, array}
+     * A conversion's responsive widths and placeholder in the request that makes the conversion, when its
+     * calculator's widths are known before its file is (see the class); false: they wait for the file.
      */
-    private function responsiveStep(string $base, int $width, int $quality): array
+    private function prepareAhead(string $name, ConversionPlan $framing, WidthCalculator $widthCalculator, int $quality): bool
     {
-        $step = $this->recorded($base);
-        $step->record('optimize');
-        $step->record('width', $width, ['preserveAspectRatio']);
-        $step->record('quality', $quality);
+        $base = [$framing->width(), $framing->height(), pathinfo($this->bases[$name], PATHINFO_EXTENSION)];
+        $of = ['of' => $name];
+        if ($widthCalculator instanceof ImgoptWidthCalculator) {
+            $auto = $framing->autoWidthFields(self::format($base[2]), $quality, $widthCalculator->limits());
+            if ($auto === null) {
+                return false;
+            }
+            $this->wanted["{$name}-auto"] = ['request' => $auto, 'auto' => $of, 'base' => $base, 'quality' => $quality];
+        } elseif (get_class($widthCalculator) === FileSizeOptimizedWidthCalculator::class) {
+            $mostBytes = (int) ceil($base[0] * $base[1] * self::MOST_BYTES_A_PIXEL);
+            $count = count($widthCalculator->calculateWidths($mostBytes, $base[0], $base[1]));
+            foreach (self::fileSizeOptimizedWidths($base[0], $count) as $width) {
+                $this->wantWidth("{$name}-w{$width}", $of, $framing, $base, $width, $quality);
+            }
+        } else {
+            return false;
+        }
+        $this->wantTiny("{$name}-tiny", $of, $framing, [$base[0], $base[1]]);
 
-        return [$step, $step->plan()->fields('responsive.'.pathinfo($base, PATHINFO_EXTENSION))];
+        return true;
+    }
+
+    /**
+     * One responsive width of a base ($base: its width, height and extension) as medialibrary's
+     * ResponsiveImageGenerator records it (optimize, width, quality), filed under the base's hash.
+     *
+     * @param  string|array{of: string}  $hash
+     */
+    private function wantWidth(string $name, string|array $hash, ConversionPlan $framing, array $base, int $width, int $quality): void
+    {
+        $step = self::responsiveStep($base, $width, $quality);
+        $keyFields = $step->fields('responsive.'.$base[2]);
+        $this->want($name, $hash, $keyFields, $framing->scaledFields($step->width(), $step->height(), $keyFields['format'], $quality));
+    }
+
+    /** @param  string|array{of: string}  $hash */
+    private function wantTiny(string $name, string|array $hash, ConversionPlan $framing, array $base): void
+    {
+        if (! config('media-library.responsive_images.use_tiny_placeholders') || ! app(TinyPlaceholderGenerator::class) instanceof TinyPlaceholder) {
+            return;
+        }
+        $tiny = ConversionPlan::of($base[0], $base[1], TinyPlaceholder::calls());
+        $keyFields = $tiny->fields(TinyPlaceholder::FILE);
+        $this->want($name, $hash, $keyFields, $framing->scaledFields($tiny->width(), $tiny->height(), $keyFields['format'], TinyPlaceholder::QUALITY));
+    }
+
+    /**
+     * FileSizeOptimizedWidthCalculator's first $count widths of a base $width wide: floor(width x 0.7^(k/2)),
+     * which it reaches through a product of floats that lands a pixel lower for some file sizes where the
+     * value is a whole number; both are asked for then.
+     *
+     * @return list<int>
+     */
+    private static function fileSizeOptimizedWidths(int $width, int $count): array
+    {
+        $widths = [];
+        for ($step = 0; $step < $count; $step++) {
+            $exact = $width * 0.7 ** ($step / 2);
+            $widths[] = (int) floor($exact + 1e-9);
+            if ($step > 0 && abs($exact - round($exact)) < 1e-6) {
+                $widths[] = (int) round($exact) - 1;
+            }
+        }
+
+        return array_values(array_unique($widths));
+    }
+
+    /** The plan of one responsive width of a base of this size, as ResponsiveImageGenerator records it. */
+    private static function responsiveStep(array $base, int $width, int $quality): ConversionPlan
+    {
+        return ConversionPlan::of($base[0], $base[1], [['optimize'], ['width', $width, ['preserveAspectRatio']], ['quality', $quality]]);
+    }
+
+    private static function format(string $extension): string
+    {
+        return ConversionPlan::FORMATS[strtolower($extension)] ?? 'jpeg';
     }
 
     /** The conversion recorded as medialibrary's PerformManipulationsAction will drive it; null: nothing to make. */
@@ -179,16 +271,18 @@ class ItemRenditions
         return $image;
     }
 
-    private function want(string $name, string $hash, array $keyFields, array $request): void
+    /** @param  string|array{of: string}  $hash  the source's hash, or the conversion whose made file is the base */
+    private function want(string $name, string|array $hash, array $keyFields, array $request): void
     {
         $this->wanted[$name] = ['hash' => $hash, 'key' => $keyFields, 'request' => $request];
     }
 
     /**
-     * Ask for everything wanted, up to MAX_VARIANTS renditions at a time, from $source; file each result. A
-     * widths=auto rendition counts as its max_images, and its widths are filed as the calculator's answer for
-     * its base. A request that fails throws: the job fails (and waits for the service, Jobs\WaitsForTheService)
-     * rather than each conversion asking again on its own while the service sheds load.
+     * Ask for everything wanted, up to MAX_VARIANTS renditions at a time, from $source; write each made
+     * responsive base, then file each result. A widths=auto rendition counts as its max_images, and its widths
+     * are filed as the calculator's answer for its base. A request that fails throws: the job fails (and
+     * waits for the service, Jobs\WaitsForTheService) rather than each conversion asking again on its own
+     * while the service sheds load.
      *
      * @return array<string, string> name => contents
      *
@@ -196,20 +290,26 @@ class ItemRenditions
      */
     private function send(string $source): array
     {
-        $made = [];
+        $renditions = [];
         foreach ($this->chunks() as $chunk) {
             $set = new SetDefinition('media', array_map(fn ($wanted) => array_diff_key($wanted['request'], ['watermark' => true]), $chunk));
             $parts = $this->watermark === null ? [] : ['watermark' => Upload::fromLocalFile($this->watermark)];
-            $variants = $this->client->variants(Upload::fromLocalFile($source), $set, $parts);
-            foreach ($chunk as $name => $wanted) {
-                if (isset($wanted['base'])) {
-                    $this->fileAutoWidths($name, $wanted, $variants->renditions);
-
-                    continue;
-                }
-                $made[$name] = $variants->renditions[$name]->contents;
-                $this->cache->put($wanted['hash'], $wanted['key'], $made[$name]);
+            $renditions += $this->client->variants(Upload::fromLocalFile($source), $set, $parts)->renditions;
+        }
+        $made = [];
+        foreach ($this->wanted as $name => $wanted) {
+            if (! isset($wanted['auto'])) {
+                $made[$name] = $renditions[$name]->contents;
             }
+        }
+        foreach (array_intersect_key($this->bases, $made) as $name => $base) {
+            file_put_contents($base, $made[$name]);
+        }
+        $hashOf = fn (string|array $hash) => is_array($hash) ? sha1($made[$hash['of']]) : $hash;
+        foreach ($this->wanted as $name => $wanted) {
+            isset($wanted['auto'])
+                ? $this->fileAutoWidths($name, $hashOf($wanted['auto']), $wanted, $renditions)
+                : $this->cache->put($hashOf($wanted['hash']), $wanted['key'], $made[$name]);
         }
         $this->wanted = [];
 
@@ -223,7 +323,7 @@ class ItemRenditions
         $chunk = [];
         $outputs = 0;
         foreach ($this->wanted as $name => $wanted) {
-            $weight = isset($wanted['base']) ? (int) $wanted['request']['max_images'] : 1;
+            $weight = isset($wanted['auto']) ? (int) $wanted['request']['max_images'] : 1;
             if ($chunk !== [] && $outputs + $weight > max(1, $this->maxVariants)) {
                 $chunks[] = $chunk;
                 [$chunk, $outputs] = [[], 0];
@@ -236,16 +336,16 @@ class ItemRenditions
     }
 
     /** The widths the service chose for a base ("{name}-{width}"), filed as medialibrary's steps will ask. */
-    private function fileAutoWidths(string $name, array $wanted, array $renditions): void
+    private function fileAutoWidths(string $name, string $baseHash, array $wanted, array $renditions): void
     {
         $widths = [];
         foreach ($renditions as $renditionName => $rendition) {
             if (preg_match('/^'.preg_quote($name, '/').'-(\d+)$/', (string) $renditionName) === 1) {
-                [$step, $keyFields] = $this->responsiveStep($wanted['base'], $rendition->width, $wanted['quality']);
-                $this->cache->put($step->hash(), $keyFields, $rendition->contents);
+                $keyFields = self::responsiveStep($wanted['base'], $rendition->width, $wanted['quality'])->fields('responsive.'.$wanted['base'][2]);
+                $this->cache->put($baseHash, $keyFields, $rendition->contents);
                 $widths[] = $rendition->width;
             }
         }
-        $this->cache->rememberWidths((string) sha1_file($wanted['base']), $widths);
+        $this->cache->rememberWidths($baseHash, $widths);
     }
 }

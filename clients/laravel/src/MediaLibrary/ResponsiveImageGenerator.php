@@ -42,7 +42,7 @@ class ResponsiveImageGenerator extends MediaLibraryResponsiveImageGenerator
      * The extension (and so the format) of the original's responsive images: medialibrary keeps the upload's,
      * which a browser cannot show for HEIC, HEIF, TIFF or BMP; those become JPEG, as a camera's photo is.
      */
-    private static function responsiveExtension(string $extension): string
+    public static function responsiveExtension(string $extension): string
     {
         return isset(ConversionPlan::FORMATS[strtolower($extension)]) || strtolower($extension) === 'gif' ? $extension : 'jpg';
     }

@@ -32,11 +32,9 @@ class TinyPlaceholder implements TinyPlaceholderGenerator
         (new ImgoptDriver($image))->loadFile($sourceImage)->width(self::WIDTH)->quality(self::QUALITY)->format('jpg')->save($tinyImageDestination);
     }
 
-    /** The placeholder's manipulations, recorded on $image. */
-    public static function record(RecordedImage $image): void
+    /** The placeholder's manipulations, as the driver records them. */
+    public static function calls(): array
     {
-        $image->record('width', self::WIDTH, ['preserveAspectRatio']);
-        $image->record('quality', self::QUALITY);
-        $image->record('format', 'jpg');
+        return [['width', self::WIDTH, ['preserveAspectRatio']], ['quality', self::QUALITY], ['format', 'jpg']];
     }
 }

@@ -2,6 +2,7 @@
 
 namespace Imgopt\Laravel\MediaLibrary\Jobs;
 
+use Imgopt\Laravel\MediaLibrary\FileManipulator as ImgoptFileManipulator;
 use Spatie\MediaLibrary\Conversions\ConversionCollection;
 use Spatie\MediaLibrary\Conversions\FileManipulator;
 use Spatie\MediaLibrary\Conversions\Jobs\PerformConversionsJob;
@@ -23,6 +24,8 @@ class PerformConversions extends PerformConversionsJob
         // A retry makes what is still missing: a conversion stored by an earlier attempt is not made again.
         $onlyMissing = $this->onlyMissing || $this->attempts() > 1;
 
-        return $this->orWaitForTheService(fn () => (bool) $fileManipulator->performConversions($this->conversions, $this->media, $onlyMissing));
+        return $this->orWaitForTheService(fn () => (bool) ($fileManipulator instanceof ImgoptFileManipulator
+            ? $fileManipulator->performQueuedConversions($this->conversions, $this->media, $onlyMissing)
+            : $fileManipulator->performConversions($this->conversions, $this->media, $onlyMissing)));
     }
 }
