@@ -20,6 +20,7 @@ from PIL import Image
 
 from testing import images
 from testing.chromium import CHROMIUM, Browser
+from testing.image_contract import validate
 from testing.laravel_app import (
     COMPOSER,
     PACKAGE,
@@ -286,6 +287,24 @@ def test_the_blade_page_serves_every_srcset_url_at_its_declared_width(hero_page)
                 assert "image/" + image.format.lower() == media_type, url
                 assert f"{image.width}w" == width, url
     assert requests.get(base + img["src"], timeout=30).status_code == 200
+
+
+def test_a_stored_set_as_the_image_contract_matches_its_schema_and_the_blade_page(app, hero_page):
+    post_id = int(hero_page.rsplit("/", 1)[1])
+    contract = eval_json(
+        app,
+        f"Imgopt\\Laravel\\View\\ImageContract::fromSet(Post::find({post_id})->cover, 'Hero',"
+        " '(min-width: 1024px) 50vw, 100vw')",
+    )
+    validate(contract)
+    page = PictureParser()
+    page.feed(requests.get(hero_page, timeout=30).text)
+    assert [(source["type"], source["srcset"]) for source in contract["sources"]] == [
+        (source["type"], source["srcset"]) for source in page.sources
+    ]
+    assert (contract["src"], contract["width"], contract["height"]) == (page.img["src"], 2400, 1600)
+    assert contract["placeholder"]["data_uri"].startswith("data:image/webp;base64,")
+    assert re.fullmatch(r"#[0-9a-f]{6}", contract["placeholder"]["color"])
 
 
 def test_eager_pictures_ask_for_high_priority_and_an_empty_set_renders_nothing(app, hero_page):

@@ -16,6 +16,7 @@ import requests
 from PIL import Image, ImageChops, ImageStat
 
 from testing import images
+from testing.image_contract import validate
 from testing.medialibrary_app import FIXTURES, MediaLibraryApp, missing_app, prepare
 from testing.server import free_port, start_gunicorn, stop_gunicorn
 
@@ -442,6 +443,19 @@ def test_a_responsive_photo_costs_one_request_a_phase_each_sending_it_once(app, 
     assert facts["generated"] == dict.fromkeys(CONVERSIONS, True)
     assert len(facts["responsive"]["media_library_original"]) >= 8
     assert len(facts["responsive"]["preview"]) >= 3
+    # The item as the image contract a headless front end renders: the preview's WebP srcset, the
+    # original's (JPEG) srcset, each with medialibrary's placeholder.
+    for conversions, mime in ((["preview"], "image/webp"), ("", "image/jpeg")):
+        contract = app.json(
+            "Imgopt\\Laravel\\View\\ImageContract::fromMedia(Spatie\\MediaLibrary\\MediaCollections"
+            f"\\Models\\Media::find({media['id']}), {json.dumps(conversions)}, 'Harbour')"
+        )
+        validate(contract)
+        assert [source["type"] for source in contract["sources"]] == [mime]
+        assert contract["placeholder"]["data_uri"].startswith("data:image/svg+xml;base64,")
+        srcset = contract["sources"][0]["srcset"]
+        assert contract["width"] == max(int(width) for width in re.findall(r" (\d+)w", srcset))
+        assert contract["src"].split("/")[-1] in srcset
     # The original's own job found its work done, sent nothing, and took its flag away.
     assert app.json(
         f"Spatie\\MediaLibrary\\MediaCollections\\Models\\Media::find({media['id']})->custom_properties"
