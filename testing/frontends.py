@@ -33,15 +33,10 @@ SIZES = "(min-width: 920px) 420px, calc(100vw - 32px)"
 # phones and desktops ask for (next/image's own device sizes, up to 1920), AVIF at 50 (at or above the
 # SSIMULACRA2 of next/image's WebP at 75 on most camera photos: what the front end takes) and WebP at 80
 # (the fallback, and the 1920 px file a Next.js starter passes to next/image).
-WIDTHS = (640, 750, 828, 1080, 1200, 1920)
 SET = (
-    "'widths' => [], 'formats' => [], 'defaults' => [], 'renditions' => ["
-    + ", ".join(
-        f"'{fmt}-{width}' => ['format' => '{fmt}', 'width' => {width}, 'quality' => {quality}]"
-        for fmt, quality in (("avif", 50), ("webp", 80))
-        for width in WIDTHS
-    )
-    + "],"
+    "'widths' => [640, 750, 828, 1080, 1200, 1920],"
+    " 'formats' => ['avif' => ['quality' => 50], 'webp' => ['quality' => 80]],"
+    " 'defaults' => [], 'renditions' => [],"
 )
 PACKAGE_DEFAULT_SET = (
     "'widths' => [320, 768, 1200, 1920],\n            'formats' => ['avif', 'webp'],\n"

@@ -102,7 +102,9 @@ return [
     | `formats` make the srcset renditions, named "{format}-{width}"; a width
     | larger than the upload is not enlarged, it stays the upload's size.
     | `renditions` adds named ones with any /convert field (a square card,
-    | a crop). `defaults` apply to every rendition that does not set a field.
+    | a crop). `defaults` apply to every rendition that does not set a field;
+    | a format may carry its own ('formats' => ['avif' => ['quality' => 50],
+    | 'webp']), which win over them.
     | 'widths' => 'auto' lets the service choose the widths from what each
     | costs in bytes (with optional min_width, max_width, max_images and
     | bytes_step beside it); they are named "{format}-{width}" all the same.

@@ -21,6 +21,23 @@ class SetDefinitionTest extends TestCase
         ], $set->variants);
     }
 
+    public function test_a_format_may_carry_its_own_fields_over_the_defaults(): void
+    {
+        $set = SetDefinition::fromConfig('front', [
+            'widths' => [640, 1080],
+            'formats' => ['avif' => ['quality' => 50], 'webp'],
+            'defaults' => ['quality' => 80],
+        ]);
+
+        $this->assertSame([
+            'avif-640' => ['format' => 'avif', 'width' => 640, 'quality' => 50],
+            'webp-640' => ['format' => 'webp', 'width' => 640],
+            'avif-1080' => ['format' => 'avif', 'width' => 1080, 'quality' => 50],
+            'webp-1080' => ['format' => 'webp', 'width' => 1080],
+        ], $set->variants);
+        $this->assertSame(['quality' => 80], $set->defaults);
+    }
+
     public function test_auto_widths_ask_the_service_once_per_format_with_the_limits_given(): void
     {
         $set = SetDefinition::fromConfig('responsive', [

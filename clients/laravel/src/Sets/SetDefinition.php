@@ -6,7 +6,8 @@ use InvalidArgumentException;
 
 /**
  * A named rendition set from config('imgopt.sets'): the /variants request it becomes. `widths` x `formats`
- * expand to "{format}-{width}" renditions; `renditions` adds named ones; `defaults` fill every rendition.
+ * expand to "{format}-{width}" renditions (a format may carry fields of its own: its quality); `renditions`
+ * adds named ones; `defaults` fill every rendition.
  * `'widths' => 'auto'` leaves the widths to the service, which names what it chooses "{format}-{width}" too.
  */
 class SetDefinition
@@ -28,17 +29,18 @@ class SetDefinition
     public static function fromConfig(string $name, array $config): self
     {
         $variants = [];
+        $formats = self::formats($config['formats'] ?? ['webp']);
         $widths = $config['widths'] ?? [];
         if (is_string($widths) && strtolower($widths) === 'auto') {
             $limits = array_intersect_key($config, array_flip(self::AUTO_WIDTH_LIMITS));
-            foreach ($config['formats'] ?? ['webp'] as $format) {
-                $variants[$format] = ['format' => $format, 'widths' => 'auto'] + $limits;
+            foreach ($formats as $format => $fields) {
+                $variants[$format] = ['format' => $format, 'widths' => 'auto'] + $fields + $limits;
             }
             $widths = [];
         }
         foreach ($widths as $width) {
-            foreach ($config['formats'] ?? ['webp'] as $format) {
-                $variants["{$format}-{$width}"] = ['format' => $format, 'width' => (int) $width];
+            foreach ($formats as $format => $fields) {
+                $variants["{$format}-{$width}"] = ['format' => $format, 'width' => (int) $width] + $fields;
             }
         }
         foreach ($config['renditions'] ?? [] as $renditionName => $fields) {
@@ -46,6 +48,23 @@ class SetDefinition
         }
 
         return new self($name, $variants, $config['defaults'] ?? []);
+    }
+
+    /**
+     * `formats` as format => the fields its renditions get: a list of names (['avif', 'webp']), or names
+     * with fields of their own (['avif' => ['quality' => 50], 'webp' => ['quality' => 80]]), which win over
+     * `defaults`.
+     *
+     * @return array<string, array>
+     */
+    private static function formats(array $formats): array
+    {
+        $byFormat = [];
+        foreach ($formats as $key => $value) {
+            is_int($key) ? $byFormat[(string) $value] = [] : $byFormat[(string) $key] = (array) $value;
+        }
+
+        return $byFormat;
     }
 
     /**
