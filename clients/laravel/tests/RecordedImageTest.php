@@ -97,6 +97,35 @@ class RecordedImageTest extends TestCase
         $this->http->assertSentCount(1);
     }
 
+    public function test_a_png_that_carries_exif_is_measured_upright_by_the_service_one_without_is_not(): void
+    {
+        $this->http->fake(['*/info' => $this->http->response([
+            'source' => ['format' => 'png', 'width' => 30, 'height' => 40, 'frames' => 1, 'animated' => false, 'has_alpha' => false],
+            'placeholder' => ['color' => '#000000', 'blurhash' => '', 'thumbhash' => '', 'data_uri' => ''],
+        ])]);
+
+        $plain = $this->loaded(self::png(40, 30, []), 'png');
+        $this->assertSame([40, 30], [$plain->width(), $plain->height()]);
+        $this->http->assertSentCount(0);
+
+        // EXIF orientation 6 in an eXIf chunk: the service turns it upright, so its size is the service's.
+        $turned = $this->loaded(self::png(40, 30, ['eXIf' => "MM\x00\x2a\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00\x00\x00\x00\x00"]), 'png');
+        $this->assertSame([30, 40], [$turned->width(), $turned->height()]);
+        $this->http->assertSentCount(1);
+    }
+
+    /** A PNG's header and chunks, as much as a header reader needs (no pixels). */
+    private static function png(int $width, int $height, array $chunks): string
+    {
+        $chunk = fn (string $type, string $data) => pack('N', strlen($data)).$type.$data.pack('N', crc32($type.$data));
+        $png = "\x89PNG\r\n\x1a\n".$chunk('IHDR', pack('NNCCCCC', $width, $height, 8, 2, 0, 0, 0));
+        foreach ($chunks as $type => $data) {
+            $png .= $chunk($type, $data);
+        }
+
+        return $png.$chunk('IEND', '');
+    }
+
     private function loaded(string $contents, string $extension): RecordedImage
     {
         file_put_contents("{$this->directory}/source.{$extension}", $contents);
