@@ -11,14 +11,16 @@ against a centre crop, and how often the smart window agrees with libvips' atten
 (bench/autoquality.py): agreement with the reference SSIMULACRA2, consistency, bytes, time and memory.
 `idle` (bench/idle.py) lends idle cores to one request; `intermediates` (bench/intermediates.py) makes small
 renditions of full-size decodes from larger ones, and checks the fidelity rule. `laravel` and `medialibrary`
-(bench/laravel.py, bench/medialibrary.py) measure what a PHP process pays for a set. `widths`
+(bench/laravel.py, bench/medialibrary.py, bench/medialibrary_bytes.py) measure what a PHP process pays for
+a set and what the media library's conversions weigh against GD's; `frontends` (bench/frontends.py) what a
+phone's slot gets from the image contract against next/image. `widths`
 (bench/widths.py) sets widths=auto against the fixed 320/768/1200/1920 srcset: waste, files and time.
 `autolatency` (bench/autoquality_latency.py) times quality=auto against a fixed quality for one 1200 px
 /convert, idle and loaded, through HTTP and in process.
 
     .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
         [--only web,thumbnails,cms,idle,intermediates,info,framing,autoquality,autolatency,widths,
-                laravel,medialibrary]
+                laravel,medialibrary,frontends]
         [--examples docs/images]
         [--baseline CHECKOUT]
 """
@@ -36,6 +38,7 @@ from bench import (
     autoquality,
     autoquality_latency,
     framing,
+    frontends,
     idle,
     intermediates,
     laravel,
@@ -92,6 +95,7 @@ PARTS = (
     "widths",
     "laravel",
     "medialibrary",
+    "frontends",
 )
 
 
@@ -109,7 +113,7 @@ def main() -> None:
         "--only",
         default=",".join(PARTS),
         help="comma-separated parts to run (laravel needs PHP and Debian's Laravel, medialibrary "
-        "MEDIALIBRARY_APP; --smoke leaves both out)",
+        "MEDIALIBRARY_APP, frontends Node, Chromium and the check sites; --smoke leaves them out)",
     )
     parser.add_argument("--examples", type=Path, help="write before/after smart crops (PNG) to this folder")
     parser.add_argument(
@@ -168,6 +172,8 @@ def main() -> None:
     if "medialibrary" in parts and not args.smoke:
         report["medialibrary"] = medialibrary.measure(args.corpus, args.rounds)
         report["medialibrary_bytes"] = medialibrary_bytes.run(args.corpus)
+    if "frontends" in parts and not args.smoke:
+        report["frontends"] = frontends.run(args.corpus)
     if args.json or not args.smoke:  # a smoke run (make test) keeps nothing unless told
         write_results(args.json or results_path("bench", args.only.split(","), PARTS), report)
 

@@ -30,9 +30,9 @@ JS_PACKAGE = ROOT / "clients" / "js"
 NPX = shutil.which("npx")
 SIZES = "(min-width: 920px) 420px, calc(100vw - 32px)"
 # The CMS's set, as one serving a headless front end would write it in config/imgopt.php: the widths
-# phones and desktops ask for (next/image's own device sizes, up to 1920), AVIF at 50 (at or above the
-# SSIMULACRA2 of next/image's WebP at 75 on most camera photos: what the front end takes) and WebP at 80
-# (the fallback, and the 1920 px file a Next.js starter passes to next/image).
+# phones and desktops ask for (next/image's own device sizes, up to 1920), AVIF at 50 (about the
+# SSIMULACRA2 of next/image's WebP at 75 in fewer bytes: bench/frontends.py) and WebP at 80 (the fallback,
+# and the 1920 px file a Next.js starter passes to next/image).
 SET = (
     "'widths' => [640, 750, 828, 1080, 1200, 1920],"
     " 'formats' => ['avif' => ['quality' => 50], 'webp' => ['quality' => 80]],"

@@ -14,7 +14,6 @@ use Spatie\MediaLibrary\Conversions\ImageGenerators\Image;
 use Spatie\MediaLibrary\Conversions\ImageGenerators\ImageGeneratorFactory;
 use Spatie\MediaLibrary\MediaCollections\Filesystem;
 use Spatie\MediaLibrary\MediaCollections\Models\Media;
-use Spatie\MediaLibrary\ResponsiveImages\ResponsiveImageGenerator as MediaLibraryResponsiveImageGenerator;
 use Spatie\MediaLibrary\ResponsiveImages\WidthCalculator\WidthCalculator;
 use Spatie\MediaLibrary\Support\TemporaryDirectory;
 
@@ -98,7 +97,7 @@ class FileManipulator extends MediaLibraryFileManipulator
             }
             $conversions->each(fn (Conversion $conversion) => (new PerformConversionAction)->execute($conversion, $media, $original));
             if ($srcset !== null) {
-                app(MediaLibraryResponsiveImageGenerator::class)->generateResponsiveImages($media);
+                app(ResponsiveImageGenerator::class)->fromLocalCopy($media, $original, $temporaryDirectory);
                 $media->setCustomProperty(self::SRCSET_MADE_AHEAD, true)->save();
             }
         } finally {

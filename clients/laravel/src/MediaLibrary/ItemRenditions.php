@@ -82,16 +82,12 @@ class ItemRenditions
             }
         }
         if ($originalResponsive !== null && $this->client->fitsUploadLimit((int) filesize($original))) {
-            $extension = ResponsiveImageGenerator::responsiveExtension((string) $media->extension);
-            $widths = $this->prepareResponsive('o', $original, $this->recorded($original)->plan(), $originalResponsive, self::RESPONSIVE_QUALITY, $extension);
-            if ($widths !== null) {
-                $this->cache->rememberWidths($this->recorded($original)->hash(), array_map('intval', [...$widths]));
-            }
+            $this->prepareOriginal($this->recorded($original), $originalResponsive, ResponsiveImageGenerator::responsiveExtension((string) $media->extension));
         }
         $made = $this->send($original);
         foreach ($later as $name => [$framing, $widthCalculator, $quality]) {
             if (isset($made[$name])) {
-                $this->prepareResponsive($name, $this->bases[$name], $framing, $widthCalculator, $quality);
+                $this->prepareResponsive($name, $this->recorded($this->bases[$name]), $framing, $widthCalculator, $quality);
             }
         }
         $this->send($original);
@@ -105,17 +101,34 @@ class ItemRenditions
      */
     public function prepareOriginalResponsive(string $original, WidthCalculator $widthCalculator): iterable
     {
-        $madeAhead = $this->cache->widths((string) sha1_file($original));
-        if ($madeAhead !== null) {
-            return $madeAhead;
-        }
         if (! $this->client->fitsUploadLimit((int) filesize($original))) { // the fallback driver makes them, one at a time
             return $widthCalculator->calculateWidthsFromFile($original);
         }
-        $widths = $this->prepareResponsive('o', $original, $this->recorded($original)->plan(), $widthCalculator, self::RESPONSIVE_QUALITY);
+        $base = $this->recorded($original);
+        $madeAhead = $this->cache->widths($base->hash());
+        if ($madeAhead !== null) {
+            return $madeAhead;
+        }
+        $widths = $this->prepareOriginal($base, $widthCalculator, pathinfo($original, PATHINFO_EXTENSION));
         $this->send($original);
 
         return $widths ?? $widthCalculator->calculateWidthsFromFile($original);
+    }
+
+    /**
+     * The original's responsive widths and placeholder, with the original's own framing, and the widths
+     * remembered under its hash: what ResponsiveImageGenerator then asks prepareOriginalResponsive for.
+     *
+     * @return iterable<int>|null the widths, or null while the service has yet to choose them
+     */
+    private function prepareOriginal(RecordedImage $original, WidthCalculator $widthCalculator, string $extension): ?iterable
+    {
+        $widths = $this->prepareResponsive('o', $original, $original->plan(), $widthCalculator, self::RESPONSIVE_QUALITY, $extension);
+        if ($widths !== null) {
+            $this->cache->rememberWidths($original->hash(), array_map('intval', [...$widths]));
+        }
+
+        return $widths;
     }
 
     /**
@@ -126,11 +139,10 @@ class ItemRenditions
      *
      * @return iterable<int>|null the widths, or null while the service has yet to choose them
      */
-    private function prepareResponsive(string $name, string $base, ConversionPlan $framing, WidthCalculator $widthCalculator, int $quality, ?string $extension = null): ?iterable
+    private function prepareResponsive(string $name, RecordedImage $base, ConversionPlan $framing, WidthCalculator $widthCalculator, int $quality, ?string $extension = null): ?iterable
     {
-        $extension ??= pathinfo($base, PATHINFO_EXTENSION);
-        $recorded = $this->recorded($base);
-        [$hash, $baseWidth, $baseHeight] = [$recorded->hash(), $recorded->width(), $recorded->height()];
+        $extension ??= pathinfo((string) $base->path(), PATHINFO_EXTENSION);
+        [$hash, $baseWidth, $baseHeight] = [$base->hash(), $base->width(), $base->height()];
         $auto = $widthCalculator instanceof ImgoptWidthCalculator
             ? $framing->autoWidthFields(self::format($extension), $quality, $widthCalculator->limits())
             : null;
@@ -138,7 +150,7 @@ class ItemRenditions
         if ($auto !== null) {
             $this->wanted["{$name}-auto"] = ['request' => $auto, 'auto' => $hash, 'base' => [$baseWidth, $baseHeight, $extension], 'quality' => $quality];
         } else {
-            $widths = $widthCalculator->calculateWidthsFromFile($base);
+            $widths = $widthCalculator->calculateWidthsFromFile((string) $base->path());
             foreach ($widths as $width) {
                 $this->wantWidth("{$name}-w{$width}", $hash, $framing, [$baseWidth, $baseHeight, $extension], (int) $width, $quality);
             }

@@ -54,11 +54,6 @@ class RenditionCache
         return $this->widths[$baseHash] ?? null;
     }
 
-    public function count(): int
-    {
-        return count($this->renditions);
-    }
-
     public function clear(): void
     {
         $this->renditions = [];
