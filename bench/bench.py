@@ -16,11 +16,12 @@ a set and what the media library's conversions weigh against GD's; `frontends` (
 phone's slot gets from the image contract against next/image. `widths`
 (bench/widths.py) sets widths=auto against the fixed 320/768/1200/1920 srcset: waste, files and time.
 `autolatency` (bench/autoquality_latency.py) times quality=auto against a fixed quality for one 1200 px
-/convert, idle and loaded, through HTTP and in process.
+/convert, idle and loaded, through HTTP and in process; `autochoices` (bench/autoquality_choices.py) counts
+its encodes, how often the predicted quality was enough, and its bytes and scores against the baseline's.
 
     .venv/bin/python -m bench.bench [CORPUS_DIR] [--rounds 3] [--reps 3] [--smoke] [--json PATH]
-        [--only web,thumbnails,cms,idle,intermediates,info,framing,autoquality,autolatency,widths,
-                laravel,medialibrary,frontends]
+        [--only web,thumbnails,cms,idle,intermediates,info,framing,autoquality,autolatency,autochoices,
+                widths,laravel,medialibrary,frontends]
         [--examples docs/images]
         [--baseline CHECKOUT]
 """
@@ -36,6 +37,7 @@ from pathlib import Path
 
 from bench import (
     autoquality,
+    autoquality_choices,
     autoquality_latency,
     framing,
     frontends,
@@ -92,6 +94,7 @@ PARTS = (
     "framing",
     "autoquality",
     "autolatency",
+    "autochoices",
     "widths",
     "laravel",
     "medialibrary",
@@ -164,6 +167,8 @@ def main() -> None:
     if "autolatency" in parts:
         reps = 1 if args.smoke else args.reps
         report["autolatency"] = autoquality_latency.run(photos, reps, args.baseline)
+    if "autochoices" in parts and not args.smoke:
+        report["autochoices"] = autoquality_choices.run(args.corpus, args.baseline)
     if "widths" in parts:
         formats = ["webp"] if args.smoke else ["webp", "avif"]
         report["widths"] = widths.run(dict(zip(names, photos, strict=True)), formats, args.reps)

@@ -105,8 +105,11 @@ def test_the_search_finds_the_smallest_quality_that_reaches_the_target(output_fo
         )
         assert choice.score == pytest.approx(scores[choice.quality], abs=1e-6)
         assert target <= choice.score <= target + ACCEPT + 1
-        # Within a few qualities of the smallest: the search stops rather than spend encodes on a few bytes.
-        assert lowest <= choice.quality <= reliable[name] + 4, (name, lowest, reliable[name], choice.quality)
+        # In the accepted band, and few bytes above the smallest passing encode: the search stops rather
+        # than spend encodes on a few bytes (on a flat curve the band spans many qualities).
+        assert choice.quality >= lowest
+        smallest = len(encoded_at(image, output_format, lowest))
+        assert len(choice.data) <= 1.2 * smallest, (name, lowest, choice.quality, len(choice.data), smallest)
         assert choice.probes <= 6
     assert reliable["flat"] < reliable["textured"] - 20
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 
 import pytest
 import requests
 from PIL import Image
 
+from imgopt.imaging.quality.search import MAX_PROBES
 from testing import images
 from testing.http import assert_json_error, post
 
@@ -117,3 +119,37 @@ def test_chosen_qualities_are_a_histogram_in_the_metrics(live_server, photo):
     counts = re.search(r'imgopt_auto_quality_count\{format="webp"\} ([0-9.]+)', text)
     assert counts and float(counts[1]) >= 2
     assert re.search(r'imgopt_auto_quality_bucket\{format="webp",le="100.0"\} ([0-9.]+)', text)
+
+
+def test_the_encodes_auto_made_are_logged_and_counted(live_server):
+    """A photo large enough to be predicted: its line gives `probes`, the histogram counts it, and a
+    repeat of the request gives the same bytes (the prediction is as deterministic as the search)."""
+    large = images.encode(images.textured((1600, 1200), seed=12), "JPEG", quality=92)
+    lines_before = len(live_server.log().splitlines())
+    before = requests.get(f"{live_server.url}/metrics", headers=live_server.headers(), timeout=5).text
+    fields = {"format": "avif", "quality": "auto", "width": "1200"}
+    first = post(
+        live_server, "/convert", large, {**live_server.headers(), "X-Request-Id": "auto-probes"}, **fields
+    )
+    assert first.status_code == 200, first.text
+    assert float(first.headers["X-Image-Score"]) >= DEFAULT_TARGET
+    assert post(live_server, "/convert", large, **fields).content == first.content
+    after = requests.get(f"{live_server.url}/metrics", headers=live_server.headers(), timeout=5).text
+    entries = [
+        json.loads(line) for line in live_server.log().splitlines()[lines_before:] if line.startswith("{")
+    ]
+    logged = next(entry for entry in entries if entry.get("request_id") == "auto-probes")
+    assert 1 <= logged["probes"] <= MAX_PROBES
+    assert logged["quality"] == int(first.headers["X-Image-Quality"])
+
+    def count(text: str, bucket: str) -> float:
+        found = re.search(
+            rf'imgopt_auto_quality_probes_bucket\{{format="avif",le="{re.escape(bucket)}"\}} ([0-9.]+)', text
+        )
+        return float(found[1]) if found else 0.0
+
+    assert count(after, "+Inf") - count(before, "+Inf") == 2
+    # Both requests made as many encodes as the logged one: at most MAX_PROBES, as few as it made.
+    assert count(after, f"{MAX_PROBES}.0") - count(before, f"{MAX_PROBES}.0") == 2
+    below = f"{logged['probes'] - 1}.0"
+    assert count(after, below) - count(before, below) == 0

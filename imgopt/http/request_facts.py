@@ -34,6 +34,7 @@ class RequestFacts:
     notes: list[str] | None = None
     quality: int | None = None
     score: float | None = None
+    probes: int | None = None
     outputs: dict[str, int] | None = None
     output_bytes: int | None = None
     error_code: str | None = None
@@ -57,6 +58,7 @@ class RequestFacts:
         self.frames = output.frames
         self.quality = output.quality
         self.score = output.score
+        self.probes = output.probes
 
     def record_set(self, result: RenditionSet) -> None:
         """What /variants and /info learn of a set."""

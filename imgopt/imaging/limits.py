@@ -12,7 +12,7 @@ from imgopt.errors import ImageTooLarge, UnprocessableImage
 from imgopt.imaging import operations
 from imgopt.imaging.geometry import Geometry
 from imgopt.imaging.options import AUTO_FORMATS, ConvertOptions
-from imgopt.imaging.quality.search import MAX_PROBES, MAX_RAISES
+from imgopt.imaging.quality.search import MAX_PROBES
 from imgopt.imaging.settings import PipelineSettings
 
 # The longest side each output format can hold: WebP's header has 14 bits; libavif (what browsers decode
@@ -43,9 +43,9 @@ ALPHA_MODES = ("RGBA", "LA", "La", "RGBa", "PA")
 SCORING_BYTES_PER_PIXEL = 48
 
 
-# Encodes quality=auto may make of a frame besides the output: its probes, the corrections and a step
-# down, with the perceptual scoring of each counted as about one more.
-AUTO_QUALITY_ENCODES = 2 * (MAX_PROBES + MAX_RAISES + 1)
+# Encodes quality=auto may make of a frame besides the output: its probes and the prediction's sample (at
+# most a quarter of one), with the perceptual scoring of each counted as about one more.
+AUTO_QUALITY_ENCODES = 2 * (MAX_PROBES + 1)
 
 
 # Working memory of an encoder per pixel of its input, beyond the frame itself: peak RSS growth of one

@@ -24,6 +24,8 @@ class Rendition:
     # The encoder quality used (None for lossless outputs), and with quality=auto the SSIMULACRA2 reached.
     quality: int | None = None
     score: float | None = None
+    # With quality=auto, the encodes its search made in this format (1: the predicted quality was enough).
+    probes: int | None = None
     # The region of the upright source it shows (source pixels): a crop or a cover window; None for all.
     crop_box: Box | None = None
 

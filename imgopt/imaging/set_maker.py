@@ -266,6 +266,7 @@ class SetMaker:
             frames=len(frames),
             quality=encoded.quality,
             score=encoded.score,
+            probes=encoded.probes,
             crop_box=final.crop_box,
         )
         auto = self.plan.auto_of(item)

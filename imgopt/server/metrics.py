@@ -23,6 +23,7 @@ from prometheus_client import (
 DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 QUEUE_WAIT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 QUALITY_BUCKETS = (10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 100)
+PROBE_BUCKETS = (1, 2, 3, 4, 5, 6)
 
 
 class Output(Protocol):
@@ -31,6 +32,7 @@ class Output(Protocol):
     format: str
     quality: int | None
     score: float | None
+    probes: int | None
 
 
 class Metrics:
@@ -71,6 +73,13 @@ class Metrics:
             "Encoder qualities quality=auto chose, by output format.",
             ["format"],
             buckets=QUALITY_BUCKETS,
+            registry=self.registry,
+        )
+        self.auto_quality_probes = Histogram(
+            "imgopt_auto_quality_probes",
+            "Encodes quality=auto made per output, by output format (1: the predicted quality was enough).",
+            ["format"],
+            buckets=PROBE_BUCKETS,
             registry=self.registry,
         )
         self.rejections = Counter(
@@ -124,6 +133,8 @@ class Metrics:
             self.outputs.labels(route, output.format).inc()
             if output.score is not None and output.quality is not None:
                 self.auto_quality.labels(output.format).observe(output.quality)
+            if output.probes is not None:
+                self.auto_quality_probes.labels(output.format).observe(output.probes)
 
     def render(self) -> bytes:
         """The exposition text for every worker's samples."""
