@@ -46,19 +46,19 @@ class Line:
         return max(QUALITY_RANGE[0], min(QUALITY_RANGE[1], math.ceil(value)))
 
 
-# The formats whose first probe is predicted. JPEG's line is fitted too but hit 30% of the held-out photo
-# samples (docs/performance.md#quality-auto-predicted): its search starts at the fixed first guess.
+# The formats whose first probe is predicted. bench/quality_model.py fits JPEG's line too, but it hit 30%
+# of the held-out photo samples (docs/performance.md#quality-auto-predicted): JPEG's search starts at the
+# fixed first guess.
 PREDICTED = ("webp", "avif")
 
 # Fitted by `python -m bench.quality_model ../shared/corpus/photos` (bench/results/quality_model.json): the
-# photos' line on the photos, the flat graphics' on the images the mosaic calls flat. Keys: (format, flat).
+# photos' line on the photos, the flat graphics' on the images the mosaic calls flat. Keys: (format, flat),
+# for the PREDICTED formats.
 MODEL: dict[tuple[str, bool], Line] = {
     ("webp", False): Line(intercept=85.327, per_point=-1.015),
     ("webp", True): Line(intercept=41.389, per_point=-2.939),
     ("avif", False): Line(intercept=64.069, per_point=-1.575),
     ("avif", True): Line(intercept=26.866, per_point=-0.6),
-    ("jpeg", False): Line(intercept=82.505, per_point=-1.718),
-    ("jpeg", True): Line(intercept=60.673, per_point=-2.403),
 }
 
 
